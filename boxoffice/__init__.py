@@ -1,0 +1,1 @@
+"""boxoffice: change-data-capture analytics for a live ticketing database."""

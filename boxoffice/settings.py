@@ -1,0 +1,217 @@
+"""The one place that knows every port, path, DSN, version pin and credential.
+
+Everything else receives a `Settings` instance; nothing reads the environment on its own.
+Environment variables use the prefix ``BOXOFFICE_`` (``BOXOFFICE_POSTGRES_PORT=6543``);
+an explicit keyword argument beats the environment, which is how tests pick free ports.
+
+Credentials are never given defaults in code: the first `load_settings()` for a state
+directory generates them into ``<state_dir>/secrets.json`` (mode 0600, outside git), and
+an environment variable still wins over the generated value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Credentials generated per state directory when the environment does not provide them.
+GENERATED_SECRETS = (
+    "postgres_password",
+    "replication_password",
+    "verify_password",
+    "clickhouse_password",
+    "clickhouse_reader_password",
+    "superset_admin_password",
+    "superset_secret_key",
+    "person_hash_salt",
+)
+
+
+class Settings(BaseSettings):
+    """Configuration of one boxoffice installation (one state directory)."""
+
+    model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", extra="ignore")
+
+    # --- paths -----------------------------------------------------------------------
+    state_dir: Path = Field(default=Path(".boxoffice"), description="data, logs, pids")
+    tools_dir: Path | None = Field(
+        default=None,
+        description="downloaded jars and virtualenvs; default <state_dir>/tools. Tests "
+        "share the demo's so nothing is downloaded twice.",
+    )
+    bind_host: str = "127.0.0.1"
+    # Where clients find each service; default bind_host. docker-compose sets them to the
+    # service names so the same code runs inside containers.
+    postgres_host: str | None = None
+    kafka_host: str | None = None
+    connect_host: str | None = None
+    clickhouse_host: str | None = None
+    superset_host: str | None = None
+
+    # --- version pins (the only place they live) -------------------------------------
+    kafka_version: str = "4.3.1"
+    debezium_version: str = "3.7.0.Final"
+    superset_version: str = "4.1.4"
+    superset_python: str = "python3"
+    postgres_major: int = 15
+    clickhouse_server_version: str = "25.8"
+    """Image tag for docker-compose and testcontainers (natively: the installed binary)."""
+
+    # --- PostgreSQL (the ticketing source) ---------------------------------------------
+    postgres_port: int = 5432
+    postgres_user: str = "boxoffice"
+    postgres_password: SecretStr | None = None
+    postgres_db: str = "ticketing"
+    postgres_max_slot_wal_keep_size: str = "1GB"
+    replication_user: str = "boxoffice_cdc"
+    replication_password: SecretStr | None = None
+    verify_user: str = "boxoffice_verify"
+    verify_password: SecretStr | None = None
+    source_schema: str = "festival"
+
+    # --- Kafka ---------------------------------------------------------------------------
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_partitions: int = 3
+    kafka_heap: str = "512m"
+    connect_port: int = 8083
+    connect_heap: str = "768m"
+    connector_name: str = "festival-source"
+    topic_prefix: str = "festival"
+    slot_name: str = "boxoffice_slot"
+    publication_name: str = "boxoffice_pub"
+    heartbeat_interval_ms: int = 1000
+    facts_topic: str = "boxoffice.facts.v1"
+    dead_letter_topic: str = "boxoffice.deadletter"
+    metrics_topic: str = "boxoffice.metrics"
+
+    # --- stream processors ----------------------------------------------------------------
+    faust_app_id: str = "boxoffice-processors"
+    faust_web_port: int = 6066
+    faust_workers: int = 1
+    person_hash_salt: SecretStr | None = None
+
+    # --- ClickHouse ------------------------------------------------------------------------
+    clickhouse_http_port: int = 8123
+    clickhouse_tcp_port: int = 9000
+    clickhouse_binary: str = "clickhouse"
+    clickhouse_database: str = "boxoffice"
+    clickhouse_user: str = "boxoffice_writer"
+    clickhouse_password: SecretStr | None = None
+    clickhouse_reader_user: str = "boxoffice_reader"
+    clickhouse_reader_password: SecretStr | None = None
+    clickhouse_prefer_embedded: bool = Field(
+        default=False, description="use the embedded chdb server even if a binary exists"
+    )
+
+    # --- sink ------------------------------------------------------------------------------
+    sink_group: str = "boxoffice-sink"
+    sink_batch_rows: int = 50_000
+    sink_batch_seconds: float = 1.0
+
+    # --- Superset ----------------------------------------------------------------------------
+    superset_port: int = 8088
+    superset_admin_user: str = "admin"
+    superset_admin_password: SecretStr | None = None
+    superset_secret_key: SecretStr | None = None
+
+    # --- health -------------------------------------------------------------------------------
+    health_deadline_seconds: float = 120.0
+
+    @field_validator("state_dir", "tools_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+    # --- derived paths and DSNs ----------------------------------------------------------------
+    @property
+    def tools(self) -> Path:
+        return self.tools_dir or self.state_dir / "tools"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"{self.kafka_host or self.bind_host}:{self.kafka_port}"
+
+    @property
+    def connect_url(self) -> str:
+        return f"http://{self.connect_host or self.bind_host}:{self.connect_port}"
+
+    @property
+    def clickhouse_url(self) -> str:
+        return f"http://{self.clickhouse_host or self.bind_host}:{self.clickhouse_http_port}"
+
+    @property
+    def superset_url(self) -> str:
+        return f"http://{self.superset_host or self.bind_host}:{self.superset_port}"
+
+    def postgres_dsn(self, *, user: str | None = None, password: str | None = None) -> str:
+        """libpq DSN for the ticketing database (the owner unless another role is named)."""
+        role = user or self.postgres_user
+        secret = password if password is not None else self.secret("postgres_password")
+        return (
+            f"host={self.postgres_host or self.bind_host} port={self.postgres_port} "
+            f"dbname={self.postgres_db} user={role} password={secret} application_name=boxoffice"
+        )
+
+    def secret(self, name: str) -> str:
+        """The clear value of a credential; raises if it was never loaded or generated."""
+        value = getattr(self, name)
+        if value is None:
+            raise RuntimeError(
+                f"credential {name!r} is not set: create settings with load_settings() so "
+                f"generated credentials are read from {self.state_dir / 'secrets.json'}"
+            )
+        return str(value.get_secret_value())
+
+
+def _load_or_generate_secrets(state_dir: Path) -> dict[str, str]:
+    """Read the state directory's generated credentials, creating any that are missing."""
+    path = state_dir / "secrets.json"
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text())
+    missing = [name for name in GENERATED_SECRETS if name not in stored]
+    if missing:
+        for name in missing:
+            stored[name] = secrets.token_urlsafe(32 if name.endswith("key") else 18)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stored, indent=2))
+        os.chmod(tmp, 0o600)
+        tmp.replace(path)
+    return stored
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and overrides, with credentials filled in.
+
+    Overrides beat the environment; the environment beats generated credentials.
+    """
+    settings = Settings(**overrides)
+    generated = _load_or_generate_secrets(settings.state_dir)
+    fill = {
+        name: SecretStr(generated[name])
+        for name in GENERATED_SECRETS
+        if getattr(settings, name) is None
+    }
+    return settings.model_copy(update=fill)

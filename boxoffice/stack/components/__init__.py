@@ -1,0 +1,23 @@
+"""The stack's components, in start order. Each module holds one component."""
+
+from __future__ import annotations
+
+from boxoffice.settings import Settings
+from boxoffice.stack.component import Component
+
+
+def stack_components(settings: Settings) -> list[Component]:
+    """The infrastructure services, in dependency order."""
+    from boxoffice.stack.components.clickhouse import ClickHouse
+    from boxoffice.stack.components.connect import KafkaConnect
+    from boxoffice.stack.components.kafka import Kafka
+    from boxoffice.stack.components.postgres import Postgres
+    from boxoffice.stack.components.superset import Superset
+
+    return [
+        Postgres(settings=settings),
+        Kafka(settings=settings),
+        KafkaConnect(settings=settings),
+        ClickHouse(settings=settings),
+        Superset(settings=settings),
+    ]

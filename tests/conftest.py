@@ -1,0 +1,75 @@
+"""Session-scoped services and per-test factories shared by every test package.
+
+One fixture per service (`postgres`, `kafka`, `connect`, `clickhouse`, `superset`). Each
+yields the session's `Settings`, with the service running and healthy. Natively the
+supervisor starts the real processes on free ports under a temporary state directory;
+with Docker, `tests/containers.py` starts the same services from official images.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from boxoffice.settings import Settings
+from tests.providers import docker_available, test_settings
+
+
+@pytest.fixture(scope="session")
+def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return test_settings(tmp_path_factory.mktemp("stack"))
+
+
+@pytest.fixture(scope="session")
+def service_provider(stack_settings: Settings) -> Iterator[object]:
+    if docker_available():
+        from tests.containers import ContainerProvider
+
+        provider: object = ContainerProvider(stack_settings)
+    else:
+        from tests.native import NativeProvider
+
+        provider = NativeProvider(stack_settings)
+    yield provider
+    provider.close()  # type: ignore[attr-defined]
+
+
+def _service(provider: object, name: str) -> Settings:
+    return provider.ensure(name)  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture(scope="session")
+def postgres(service_provider: object) -> Settings:
+    return _service(service_provider, "postgres")
+
+
+@pytest.fixture(scope="session")
+def kafka(service_provider: object) -> Settings:
+    return _service(service_provider, "kafka")
+
+
+@pytest.fixture(scope="session")
+def connect(service_provider: object, kafka: Settings, postgres: Settings) -> Settings:
+    return _service(service_provider, "connect")
+
+
+@pytest.fixture(scope="session")
+def clickhouse(service_provider: object) -> Settings:
+    return _service(service_provider, "clickhouse")
+
+
+@pytest.fixture(scope="session")
+def superset(service_provider: object, clickhouse: Settings) -> Settings:
+    return _service(service_provider, "superset")
+
+
+@pytest.fixture
+def unique_name() -> Callable[[str], str]:
+    """Factory of names no other test uses: topics, databases, tables."""
+
+    def make(prefix: str) -> str:
+        return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+    return make

@@ -1,0 +1,129 @@
+"""The supervisor's contract with real processes: pids, health, crash detection, restarts.
+
+A tiny HTTP server stands in for a service so these tests exercise only the supervisor;
+the per-service tests exercise the real components.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from boxoffice.errors import ComponentError
+from boxoffice.settings import Settings, load_settings
+from boxoffice.stack.component import Component, LaunchSpec
+from boxoffice.stack.supervisor import Supervisor, port_in_use
+from tests.providers import free_port
+
+
+class HttpServer(Component):
+    name = "web"
+
+    def __init__(self, *, settings: Settings, name: str, port: int,
+                 depends: tuple[str, ...] = (), broken: bool = False) -> None:
+        super().__init__(settings=settings)
+        self.name = name  # type: ignore[misc]
+        self.depends_on = depends  # type: ignore[misc]
+        self.port = port
+        self.broken = broken
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"http": self.port}
+
+    def launch_spec(self) -> LaunchSpec:
+        if self.broken:
+            code = "import sys; print('cannot open the frobnicator'); sys.exit(3)"
+            return LaunchSpec(argv=[sys.executable, "-c", code])
+        return LaunchSpec(argv=[sys.executable, "-m", "http.server", str(self.port),
+                                "--bind", "127.0.0.1"], cwd=self.settings.state_dir)
+
+    def is_healthy(self) -> bool:
+        try:
+            return requests.get(f"http://127.0.0.1:{self.port}/", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(state_dir=tmp_path, health_deadline_seconds=20)
+
+
+def _stack(settings: Settings, **extra: HttpServer) -> Supervisor:
+    first = HttpServer(settings=settings, name="first", port=free_port())
+    second = HttpServer(settings=settings, name="second", port=free_port(), depends=("first",))
+    return Supervisor(settings=settings, components=[first, second, *extra.values()])
+
+
+def test_up_is_idempotent_and_down_leaves_nothing(settings: Settings) -> None:
+    supervisor = _stack(settings)
+    assert supervisor.up() == ["first", "second"]
+    pids = [s.pid for s in supervisor.status()]
+    assert all(s.healthy for s in supervisor.status())
+    assert supervisor.up() == []
+    assert [s.pid for s in supervisor.status()] == pids
+    supervisor.down()
+    for pid in pids:
+        assert pid is not None
+        assert not Path(f"/proc/{pid}").exists() or _zombie(pid)
+    assert not any(port_in_use("127.0.0.1", c.ports["http"]) for c in supervisor.components)
+
+
+def test_kill_9_is_reported_quickly_and_only_that_one_restarts(settings: Settings) -> None:
+    supervisor = _stack(settings)
+    supervisor.up()
+    try:
+        victim = supervisor.status()[0]
+        assert victim.pid is not None
+        os.kill(victim.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        while supervisor.status()[0].running:
+            assert time.monotonic() - killed_at < 5, "a dead process must show within 5 s"
+            time.sleep(0.1)
+        report = supervisor.status()[0]
+        assert not report.healthy and report.log_file.endswith("first.log")
+        survivor_pid = supervisor.status()[1].pid
+        assert supervisor.up() == ["first"]
+        assert supervisor.status()[1].pid == survivor_pid
+    finally:
+        supervisor.down()
+
+
+def test_a_failed_start_names_the_component_and_its_log_and_undoes_the_start(
+    settings: Settings,
+) -> None:
+    broken = HttpServer(settings=settings, name="broken", port=free_port(), broken=True)
+    supervisor = _stack(settings, broken=broken)
+    with pytest.raises(ComponentError) as caught:
+        supervisor.up()
+    message = str(caught.value)
+    assert "broken" in message and "broken.log" in message
+    assert "cannot open the frobnicator" in message
+    assert not any(s.running for s in supervisor.status())
+
+
+def test_a_busy_port_is_refused_with_a_clear_message(settings: Settings) -> None:
+    supervisor = _stack(settings)
+    busy = supervisor.components[0].ports["http"]
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", busy))
+        holder.listen()
+        with pytest.raises(ComponentError, match=f"port {busy}.*already in use"):
+            supervisor.up()
+    assert not any(s.running for s in supervisor.status())
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
