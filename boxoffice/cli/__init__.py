@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from boxoffice.cli import stack
+from boxoffice.cli.common import console, settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Real-time CDC analytics for the festival's ticketing database.")
 app.add_typer(stack.app, name="stack")
+
+
+@app.command("compose-env")
+def compose_env(
+    path: Annotated[Path, typer.Option(help="where to write it")] = Path(".env"),
+) -> None:
+    """Write the .env docker-compose.yml reads (ports, versions, credentials)."""
+    from boxoffice.compose import write_env_file
+
+    write_env_file(settings(), path)
+    console.print(f"wrote {path} (owner-only: it holds credentials)")
 
 
 def main() -> None:
