@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     publication_name: str = "boxoffice_pub"
     heartbeat_interval_ms: int = 1000
     facts_topic: str = "boxoffice.facts.v1"
+    heartbeat_topic: str = "boxoffice.heartbeats.v1"
     dead_letter_topic: str = "boxoffice.deadletter"
     metrics_topic: str = "boxoffice.metrics"
 

@@ -1,0 +1,127 @@
+"""Kafka Connect (distributed mode, one worker) with the Debezium Postgres plugin.
+
+The REST API has no authentication, so it listens on the loopback interface only,
+whatever `bind_host` says. Records are plain JSON (no embedded schemas), producers are
+idempotent with ``acks=all``, and source tasks write in Kafka transactions
+(``exactly.once.source.support``), so a worker crash neither loses nor doubles a change
+event for consumers reading committed data. Connectors may create their own topics
+(``topic.creation.enable``) and override client settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+
+from boxoffice.stack.component import Component, LaunchSpec, Progress
+from boxoffice.stack.jvm import (
+    JvmLayout,
+    ensure_jars,
+    java_argv,
+    java_binary,
+    write_log4j2_config,
+    write_properties,
+)
+
+LOOPBACK = "127.0.0.1"
+POSTGRES_CONNECTOR = "io.debezium.connector.postgresql.PostgresConnector"
+GROUP_ID = "boxoffice-connect"
+INTERNAL_TOPICS = {
+    "config": f"{GROUP_ID}-configs",
+    "offset": f"{GROUP_ID}-offsets",
+    "status": f"{GROUP_ID}-status",
+}
+
+
+class KafkaConnect(Component):
+    name = "connect"
+    depends_on = ("kafka",)
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"rest": self.settings.connect_port}
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.settings.connect_port}"
+
+    @property
+    def config_dir(self) -> Path:
+        return self.data_dir / "config"
+
+    def install(self, progress: Progress) -> None:
+        ensure_jars(self.settings, component=self.name, progress=progress)
+
+    def worker_properties(self) -> dict[str, object]:
+        s = self.settings
+        json_converter = "org.apache.kafka.connect.json.JsonConverter"
+        internal_topics: dict[str, object] = {}
+        for kind, topic in INTERNAL_TOPICS.items():
+            internal_topics[f"{kind}.storage.topic"] = topic
+            internal_topics[f"{kind}.storage.replication.factor"] = 1
+        internal_topics["offset.storage.partitions"] = 5
+        internal_topics["status.storage.partitions"] = 1
+        return {
+            "bootstrap.servers": s.kafka_bootstrap,
+            "group.id": GROUP_ID,
+            **internal_topics,
+            "key.converter": json_converter,
+            "value.converter": json_converter,
+            "key.converter.schemas.enable": False,
+            "value.converter.schemas.enable": False,
+            "offset.flush.interval.ms": 1000,
+            "plugin.path": JvmLayout.of(s).plugin_path,
+            # every plugin ships ServiceLoader manifests: skip the slow class-path scan
+            "plugin.discovery": "service_load",
+            "listeners": f"http://{LOOPBACK}:{s.connect_port}",
+            "rest.advertised.host.name": LOOPBACK,
+            "rest.advertised.port": s.connect_port,
+            "rest.advertised.listener": "http",
+            "topic.creation.enable": True,
+            "exactly.once.source.support": "enabled",
+            "producer.enable.idempotence": True,
+            "producer.acks": "all",
+            "connector.client.config.override.policy": "All",
+        }
+
+    def prepare(self) -> None:
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        write_properties(self.config_dir / "worker.properties", self.worker_properties())
+        write_log4j2_config(
+            self.config_dir / "log4j2.xml",
+            quiet=("org.reflections", "org.apache.kafka.clients",
+                   "org.apache.kafka.common.config.AbstractConfig",
+                   "org.apache.kafka.common.utils.AppInfoParser",
+                   "org.apache.kafka.common.telemetry", "org.apache.kafka.common.metrics",
+                   "org.apache.kafka.connect.runtime.isolation",
+                   "org.eclipse.jetty", "org.glassfish"),
+        )
+
+    def launch_spec(self) -> LaunchSpec:
+        layout = JvmLayout.of(self.settings)
+        argv = java_argv(
+            java=java_binary(self.name, print), heap=self.settings.connect_heap,
+            classpath=layout.classpath(),
+            main_class="org.apache.kafka.connect.cli.ConnectDistributed",
+            log4j_config=self.config_dir / "log4j2.xml",
+            args=[str(self.config_dir / "worker.properties")],
+        )
+        return LaunchSpec(argv=argv, cwd=self.data_dir)
+
+    def is_healthy(self) -> bool:
+        """The worker has joined its group and can load the Debezium Postgres connector.
+
+        ``/connectors`` answers 503 until the worker has read its internal topics, so a
+        healthy worker accepts connector configurations at once.
+        """
+        try:
+            if requests.get(f"{self.rest_url}/connectors", timeout=1.0).status_code != 200:
+                return False
+            response = requests.get(f"{self.rest_url}/connector-plugins", timeout=1.0)
+            if response.status_code != 200:
+                return False
+            plugins = response.json()
+        except (requests.RequestException, ValueError):
+            return False
+        return any(p.get("class") == POSTGRES_CONNECTOR for p in plugins)
