@@ -216,10 +216,16 @@ class Supervisor:
                 raise ComponentError(
                     component.name,
                     f"port {port} ({role}) is already in use by another program; stop it or "
-                    f"choose another port with BOXOFFICE_{component.name.upper()}_"
-                    f"{role.upper()}_PORT (see boxoffice/settings.py)",
+                    f"choose another port with {self._port_variable(port)}",
                     log_file=str(component.log_file),
                 )
+
+    def _port_variable(self, port: int) -> str:
+        """The environment variable that sets this port, named from the settings field."""
+        for name in type(self.settings).model_fields:
+            if name.endswith("_port") and getattr(self.settings, name) == port:
+                return f"BOXOFFICE_{name.upper()}"
+        return "the BOXOFFICE_*_PORT variables in boxoffice/settings.py"
 
     def _spawn(self, component: Component) -> None:
         spec = component.launch_spec()

@@ -117,8 +117,9 @@ def test_a_busy_port_is_refused_with_a_clear_message(settings: Settings) -> None
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", busy))
         holder.listen()
-        with pytest.raises(ComponentError, match=f"port {busy}.*already in use"):
+        with pytest.raises(ComponentError, match=f"port {busy}.*already in use") as caught:
             supervisor.up()
+    assert "boxoffice/settings.py" in str(caught.value)
     assert not any(s.running for s in supervisor.status())
 
 

@@ -53,3 +53,11 @@ def test_paths_are_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     settings = load_settings(state_dir=Path("state"))
     assert settings.state_dir == tmp_path / "state"
     assert settings.tools == tmp_path / "state" / "tools"
+
+
+def test_a_busy_port_names_the_variable_that_moves_it(tmp_path: Path) -> None:
+    from boxoffice.stack.supervisor import Supervisor
+
+    settings = load_settings(state_dir=tmp_path, kafka_port=45678)
+    supervisor = Supervisor(settings=settings, components=[])
+    assert supervisor._port_variable(45678) == "BOXOFFICE_KAFKA_PORT"

@@ -1,0 +1,121 @@
+"""A sink scenario: the test's own topics, database and consumer group, a producer of
+the synthetic workload, and the exactness check against its ground truth."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from confluent_kafka import Producer
+
+from boxoffice.settings import Settings
+from tests.integration.stack.kafka_clients import create_topic
+from tests.integration.warehouse.warehouse_http import migrated
+from warehouse.executor import ClientExecutor
+from warehouse.readback import read_aggregates
+from warehouse.synthetic import Workload
+
+
+def envelope(row: dict[str, object], lsn: int) -> bytes:
+    return json.dumps({"before": None, "after": row, "op": "r",
+                       "source": {"lsn": lsn, "ts_ms": 1}, "ts_ms": 2}).encode()
+
+
+@dataclass
+class Scenario:
+    settings: Settings
+    executor: ClientExecutor
+    workload: Workload
+    produced: int = 0
+    invalid: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def create(cls, base: Settings, unique_name: Callable[[str], str], *,
+               batch_rows: int = 5000, seed: int = 41) -> Scenario:
+        settings = base.model_copy(update={
+            "clickhouse_database": unique_name("wh"),
+            "facts_topic": unique_name("facts"),
+            "heartbeat_topic": unique_name("heartbeats"),
+            "topic_prefix": unique_name("fest"),
+            "dead_letter_topic": unique_name("dlq"),
+            "sink_group": unique_name("sink"),
+            "sink_batch_rows": batch_rows,
+            "sink_batch_seconds": 0.5,
+        })
+        prefix = f"{settings.topic_prefix}.{settings.source_schema}"
+        for topic in (settings.facts_topic, settings.heartbeat_topic,
+                      settings.dead_letter_topic, *(f"{prefix}.{t}" for t in
+                                                    ("bands", "venues", "performances",
+                                                     "people"))):
+            create_topic(settings, topic, partitions=3)
+        workload = Workload(seed=seed)
+        workload.add_dimensions()
+        scenario = cls(settings, migrated(settings, settings.clickhouse_database), workload)
+        scenario.produce_dimensions()
+        return scenario
+
+    def producer(self) -> Producer:
+        return Producer({"bootstrap.servers": self.settings.kafka_bootstrap,
+                         "linger.ms": 20, "enable.idempotence": True})
+
+    def produce_dimensions(self) -> None:
+        producer = self.producer()
+        prefix = f"{self.settings.topic_prefix}.{self.settings.source_schema}"
+        w = self.workload
+        for i, name in w.bands.items():
+            producer.produce(f"{prefix}.bands", key=json.dumps({"id": i}),
+                             value=envelope({"id": i, "name": name, "fee": 100}, 10))
+        for i, (name, capacity) in w.venues.items():
+            producer.produce(f"{prefix}.venues", key=json.dumps({"id": i}),
+                             value=envelope({"id": i, "name": name, "capacity": capacity}, 10))
+        for p in w.performances.values():
+            producer.produce(f"{prefix}.performances", key=json.dumps({"id": p.id}),
+                             value=envelope({"id": p.id, "performance_start": p.start,
+                                             "band_id": p.band_id, "venue_id": p.venue_id}, 10))
+        producer.produce(f"{prefix}.people", key=json.dumps({"id": 1}),
+                         value=envelope({"id": 1, "name": "already-hashed"}, 10))
+        producer.produce(f"{prefix}.people", key=json.dumps({"id": 1}), value=json.dumps({
+            "before": {"id": 1}, "after": None, "op": "d", "source": {"lsn": 11, "ts_ms": 1},
+            "ts_ms": 2}).encode())
+        producer.produce(f"{prefix}.people", key=json.dumps({"id": 1}), value=None)
+        producer.flush(30)
+
+    def produce_facts(self, steps: int, *, invalid_every: int = 0) -> None:
+        """Steps of the workload; venue moves re-emit, so deltas outnumber steps."""
+        producer = self.producer()
+        for n in range(steps):
+            for row in self.workload.script(1):
+                producer.produce(self.settings.facts_topic, key=row.key, value=row.to_json())
+                self.produced += 1
+            if invalid_every and n % invalid_every == 0:
+                producer.produce(self.settings.facts_topic, key=b"0",
+                                 value=b'{"ticket_id": 1, "sign": 2}')
+                self.invalid += 1
+            if n % 1000 == 0:
+                producer.poll(0)
+        producer.flush(60)
+
+    def produce_heartbeats(self, count: int) -> None:
+        producer = self.producer()
+        for i in range(count):
+            producer.produce(self.settings.heartbeat_topic, key=b"hb", value=json.dumps({
+                "source_ts_ms": 1_700_000_000_000 + i, "heartbeat_ts": "2023-11-14T22:13:20Z",
+                "processed_ts_ms": 1_700_000_000_500 + i}).encode())
+        producer.flush(30)
+
+    def exact(self) -> bool:
+        found = read_aggregates(self.executor, self.settings.clickhouse_database)
+        truth = self.workload.truth()
+        return (found.fact_rows == self.produced
+                and found.by_performance == truth.by_performance
+                and found.by_day_venue_band == truth.by_day_venue_band
+                and found.by_minute_venue == truth.by_minute_venue
+                and set(found.current_tickets) == set(truth.current))
+
+    def fact_rows(self) -> int:
+        ((rows,),) = self.executor.rows(
+            f"SELECT count() FROM {self.settings.clickhouse_database}.fact_ticket_sales")
+        return int(rows)

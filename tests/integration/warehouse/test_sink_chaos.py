@@ -1,0 +1,86 @@
+"""Crashes under load: the sink killed with SIGKILL five times mid-stream, and ClickHouse
+stopped while the sink inserts; afterwards every aggregate equals the ground truth and
+the fact table holds each produced delta exactly once."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from boxoffice.settings import Settings
+from boxoffice.stack.components import stack_components
+from boxoffice.stack.supervisor import Supervisor
+from tests.integration.warehouse.sink_scenario import Scenario
+from tests.integration.warehouse.warehouse_http import start_sink, wait_until
+from warehouse.sink.metrics import read_metrics
+
+pytestmark = pytest.mark.chaos
+
+
+def load_in_background(scenario: Scenario, steps: int) -> threading.Thread:
+    thread = threading.Thread(target=scenario.produce_facts, args=(steps,), daemon=True)
+    thread.start()
+    return thread
+
+
+def finish(scenario: Scenario, producer: threading.Thread, log: Path) -> None:
+    producer.join(timeout=300)
+    assert not producer.is_alive()
+    sink = start_sink(scenario.settings, log)
+    try:
+        wait_until(scenario.exact, deadline_seconds=300, what="exact aggregates")
+    finally:
+        sink.send_signal(signal.SIGTERM)
+        sink.wait(timeout=60)
+    assert scenario.fact_rows() == scenario.produced
+
+
+def test_kill_9_five_times_under_load(kafka: Settings, clickhouse: Settings,
+                                      unique_name: Callable[[str], str],
+                                      tmp_path: Path) -> None:
+    scenario = Scenario.create(clickhouse, unique_name, batch_rows=3000, seed=51)
+    producer = load_in_background(scenario, 60_000)
+    rng = random.Random(5)
+    log = tmp_path / "sink.log"
+    for _ in range(5):
+        before = scenario.fact_rows()
+        sink = start_sink(scenario.settings, log)
+        wait_until(lambda b=before: scenario.fact_rows() > b, deadline_seconds=120,  # type: ignore[misc]
+                   what="the sink storing rows", poll=0.05)
+        threading.Event().wait(rng.uniform(0.0, 0.8))  # land the kill anywhere in a batch
+        sink.send_signal(signal.SIGKILL)
+        sink.wait(timeout=30)
+    finish(scenario, producer, log)
+
+
+def test_clickhouse_down_under_load(kafka: Settings, clickhouse: Settings,
+                                    unique_name: Callable[[str], str],
+                                    tmp_path: Path) -> None:
+    scenario = Scenario.create(clickhouse, unique_name, batch_rows=3000, seed=52)
+    producer = load_in_background(scenario, 40_000)
+    supervisor = Supervisor(settings=clickhouse, components=stack_components(clickhouse))
+    component = supervisor.component("clickhouse")
+    log = tmp_path / "sink.log"
+    sink = start_sink(scenario.settings, log)
+    try:
+        wait_until(lambda: scenario.fact_rows() > 0, deadline_seconds=120,
+                   what="the sink storing rows", poll=0.05)
+        retries_before = (read_metrics(scenario.settings) or {}).get("insert_retries_total", 0)
+        supervisor.stop(component)
+        # Down "for a while": until the sink has retried five times with backoff (~15 s).
+        wait_until(lambda: (read_metrics(scenario.settings) or {}).get(
+            "insert_retries_total", 0) >= retries_before + 5, deadline_seconds=120,
+            what="the sink retrying while ClickHouse is down")
+        assert sink.poll() is None, "the sink must wait for ClickHouse, not exit"
+        supervisor.up(["clickhouse"], progress=lambda line: print(f"[stack] {line}"))
+        wait_until(lambda: (read_metrics(scenario.settings) or {}).get("clickhouse_up"),
+                   deadline_seconds=120, what="the sink inserting again")
+    finally:
+        sink.send_signal(signal.SIGTERM)
+        sink.wait(timeout=60)
+    finish(scenario, producer, log)

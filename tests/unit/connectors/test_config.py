@@ -1,0 +1,43 @@
+"""The rendered Debezium configuration honours the contract the processors rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from boxoffice.settings import load_settings
+from connectors.config import redacted, render, topic
+
+
+def test_render_fills_the_contract(tmp_path: Path) -> None:
+    s = load_settings(state_dir=tmp_path, postgres_port=6543, kafka_partitions=4)
+    config = render(s)
+    text = repr(config)
+    assert "{{" not in text
+    assert config["plugin.name"] == "pgoutput"
+    assert config["publication.name"] == s.publication_name
+    assert config["publication.autocreate.mode"] == "disabled"
+    assert config["slot.name"] == s.slot_name
+    assert config["database.user"] == s.replication_user
+    assert config["database.password"] == s.secret("replication_password")
+    assert config["database.port"] == "6543"
+    assert config["topic.prefix"] == s.topic_prefix
+    assert config["snapshot.mode"] == "initial"
+    assert config["signal.data.collection"] == "festival.debezium_signal"
+    assert config["heartbeat.interval.ms"] == str(s.heartbeat_interval_ms)
+    assert "festival.heartbeat" in config["heartbeat.action.query"]
+    assert config["tombstones.on.delete"] == "true"
+    salt = s.secret("person_hash_salt")
+    assert config[f"column.mask.hash.SHA-256.with.salt.{salt}"] == "festival.people.name"
+    assert config["topic.creation.default.cleanup.policy"] == "compact"
+    assert config["topic.creation.default.partitions"] == "4"
+    assert config["value.converter.schemas.enable"] == "false"
+    assert config["producer.override.enable.idempotence"] == "true"
+    assert config["producer.override.acks"] == "all"
+    assert topic(s, "tickets") == "festival.festival.tickets"
+
+
+def test_redacted_hides_both_secrets(tmp_path: Path) -> None:
+    s = load_settings(state_dir=tmp_path)
+    shown = repr(redacted(render(s), s))
+    assert s.secret("replication_password") not in shown
+    assert s.secret("person_hash_salt") not in shown

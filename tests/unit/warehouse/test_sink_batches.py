@@ -1,0 +1,60 @@
+"""Batch boundaries: size and time shape new batches; a recovered plan is followed."""
+
+from __future__ import annotations
+
+from warehouse.sink.batches import PartitionBatcher, decode_plan, encode_plan
+
+
+def batcher(plan: list[int] | None = None, max_records: int = 3) -> PartitionBatcher:
+    return PartitionBatcher(topic="t", partition=0, max_records=max_records,
+                            max_seconds=1.0, plan=plan)
+
+
+def ranges(b: PartitionBatcher) -> list[tuple[int, int]]:
+    return [(x.first_offset, x.last_offset) for x in b.take_sealed()]
+
+
+def test_size_cuts() -> None:
+    b = batcher()
+    for offset in range(7):
+        b.add(offset, 0.0, line=b"x")
+    assert ranges(b) == [(0, 2), (3, 5)]
+    b.seal_if_old(0.5)
+    assert ranges(b) == []
+    b.seal_if_old(1.0)
+    assert ranges(b) == [(6, 6)]
+
+
+def test_plan_overrides_size_and_time() -> None:
+    b = batcher(plan=[4, 5])
+    for offset in range(3):
+        b.add(offset, 0.0, line=b"x")
+    b.seal_if_old(100.0)
+    assert ranges(b) == []
+    b.add(3, 0.0, line=b"x")
+    b.add(4, 0.0, line=b"x")
+    b.add(5, 0.0, line=b"x")
+    assert ranges(b) == [(0, 4), (5, 5)]
+
+
+def test_plan_end_missing_cuts_at_next_offset() -> None:
+    b = batcher(plan=[4])
+    for offset in (0, 2, 6, 7):  # 4 was compacted away, 1 3 5 are transaction markers
+        b.add(offset, 0.0, line=b"x")
+    assert ranges(b) == [(0, 2)]
+    b.seal_if_old(5.0)
+    assert ranges(b) == [(6, 7)]
+
+
+def test_plan_round_trip() -> None:
+    assert decode_plan(encode_plan([10, 20, 30]), 15) == [20, 30]
+    assert decode_plan("", 0) == [] and decode_plan(None, 0) == []
+    assert decode_plan("someone else's metadata", 0) == []
+
+
+def test_token_is_the_offset_range() -> None:
+    b = batcher()
+    for offset in range(3):
+        b.add(offset, 0.0, line=b"x")
+    (batch,) = b.take_sealed()
+    assert batch.token == "t:0:0-2"

@@ -1,0 +1,83 @@
+"""Decoding Kafka records into rows: valid ones pass, invalid ones say why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stream_processors.facts import FactRow
+from warehouse.sink.records import RecordError, decode_fact, decode_heartbeat, \
+    dimension_decoder
+
+FACT = FactRow(ticket_id=1, purchase_id=2, performance_id=3, band_id=4, venue_id=5,
+               person_key="k", ticket_price=25, purchase_date="2022-10-07T17:31:02.123456Z",
+               performance_start="2022-10-07T19:00:00.000000Z", festival_year=2022, sign=1,
+               version=77, source_ts_ms=1)
+
+
+def test_valid_fact_passes_through() -> None:
+    assert decode_fact(b"1", FACT.to_json()) == FACT.to_json()
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"sign": 0}, "sign"),
+    ({"ticket_price": "25"}, "ticket_price"),
+    ({"purchase_date": "yesterday"}, "purchase_date"),
+    ({"festival_year": 70000}, "festival_year"),
+    ({"version": -1}, "version"),
+])
+def test_invalid_fact_has_a_reason(change: dict[str, object], reason: str) -> None:
+    data = {**json.loads(FACT.to_json()), **change}
+    with pytest.raises(RecordError, match=reason):
+        decode_fact(b"1", json.dumps(data).encode())
+
+
+def test_not_json_and_missing_fields() -> None:
+    with pytest.raises(RecordError, match="not JSON"):
+        decode_fact(None, b"{oops")
+    with pytest.raises(RecordError, match="missing fields"):
+        decode_fact(None, b'{"ticket_id": 1}')
+    with pytest.raises(RecordError):
+        decode_fact(None, None)
+
+
+def test_heartbeat() -> None:
+    raw = b'{"source_ts_ms": 5, "heartbeat_ts": "2022-10-07T19:00:00Z", "processed_ts_ms": 6}'
+    assert json.loads(decode_heartbeat(None, raw))["source_ts_ms"] == 5
+    with pytest.raises(RecordError):
+        decode_heartbeat(None, b'{"source_ts_ms": "5"}')
+
+
+def envelope(op: str, before: object, after: object, lsn: int = 100) -> bytes:
+    return json.dumps({"before": before, "after": after, "op": op,
+                       "source": {"lsn": lsn, "ts_ms": 9}, "ts_ms": 10}).encode()
+
+
+def test_dimension_insert_update_delete() -> None:
+    decode = dimension_decoder("venues")
+    row = json.loads(decode(b'{"id": 1}', envelope("c", None,
+                                                   {"id": 1, "name": "Honda",
+                                                    "capacity": 5000})) or b"")
+    assert row == {"id": 1, "version": 100, "is_deleted": 0, "source_ts_ms": 9,
+                   "name": "Honda", "capacity": 5000}
+    gone = json.loads(decode(b'{"id": 1}', envelope("d", {"id": 1}, None, 200)) or b"")
+    assert gone["is_deleted"] == 1 and gone["version"] == 200 and gone["capacity"] == 0
+    assert decode(b'{"id": 1}', None) is None  # tombstone
+
+
+def test_people_keep_no_name() -> None:
+    row = json.loads(dimension_decoder("people")(
+        b'{"id": 3}', envelope("r", None, {"id": 3, "name": "hashed-name"})) or b"")
+    assert "name" not in row and row["id"] == 3
+
+
+def test_dimension_errors() -> None:
+    decode = dimension_decoder("performances")
+    with pytest.raises(RecordError, match="unknown op"):
+        decode(None, envelope("x", None, {"id": 1}))
+    with pytest.raises(RecordError, match="lsn"):
+        decode(None, json.dumps({"op": "c", "after": {"id": 1}, "source": {}}).encode())
+    with pytest.raises(RecordError, match="performance_start"):
+        decode(None, envelope("u", None, {"id": 1, "performance_start": "soon",
+                                          "band_id": 1, "venue_id": 2}))
