@@ -7,12 +7,16 @@ from typing import Annotated
 
 import typer
 
-from boxoffice.cli import stack
+from boxoffice.cli import source, stack
 from boxoffice.cli.common import console, settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Real-time CDC analytics for the festival's ticketing database.")
 app.add_typer(stack.app, name="stack")
+app.command("seed")(source.seed_command)
+app.command("sell")(source.sell_command)
+app.add_typer(source.source_app, name="source")
+app.add_typer(source.connector_app, name="connector")
 
 
 @app.command("compose-env")

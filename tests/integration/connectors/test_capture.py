@@ -7,6 +7,7 @@ snapshot, then insert, update and delete in each table and check each event.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from boxoffice.settings import Settings
@@ -36,7 +37,7 @@ def _execute(settings: Settings, statement: str, args: tuple[Any, ...] = ()) -> 
 def _changes(settings: Settings) -> dict[str, tuple[int, dict[str, Any], dict[str, Any]]]:
     """Insert, update and delete one row per table; (id, inserted, updated) per table."""
     made: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
-    steps = {
+    steps: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
         "venues": ("(name, capacity) values ('Test Stage', 100)",
                    "capacity = 150", {"name": "Test Stage", "capacity": 100},
                    {"capacity": 150}),
@@ -63,6 +64,20 @@ def _changes(settings: Settings) -> dict[str, tuple[int, dict[str, Any], dict[st
     return made
 
 
+def _reads_at_least(count: int) -> Callable[[list[Event]], bool]:
+    def enough(events: list[Event]) -> bool:
+        return sum(1 for e in events if e.value and e.value["op"] == "r") >= count
+
+    return enough
+
+
+def _events_for_key(row_id: int, count: int) -> Callable[[list[Event]], bool]:
+    def enough(events: list[Event]) -> bool:
+        return sum(1 for e in events if e.key == {"id": row_id}) >= count
+
+    return enough
+
+
 def test_snapshot_changes_and_no_clear_names(captured_source: Settings) -> None:
     s = captured_source
     seed(s, scale=0.01, seed_value=4)
@@ -74,19 +89,16 @@ def test_snapshot_changes_and_no_clear_names(captured_source: Settings) -> None:
     # 1. every row present before the connector started arrives through the snapshot
     snapshots: dict[str, list[Event]] = {}
     for table in BUSINESS_TABLES:
-        snapshots[table] = wait_for(
-            s, topic(s, table),
-            lambda events, n=expected[table]: sum(
-                1 for e in events if e.value and e.value["op"] == "r") >= n,
-            deadline_seconds=180)
+        snapshots[table] = wait_for(s, topic(s, table), _reads_at_least(expected[table]),
+                                    deadline_seconds=180)
         reads = {e.key["id"] for e in snapshots[table] if e.value and e.value["op"] == "r"}
         assert len(reads) == expected[table], table
 
     # 2. an insert, an update and a delete per table: c, u, d, tombstone, in order per key
     made = _changes(s)
     for table, (row_id, inserted, updated) in made.items():
-        events = wait_for(s, topic(s, table), lambda ev, k=row_id: sum(
-            1 for e in ev if e.key == {"id": k}) >= 4, deadline_seconds=60)
+        events = wait_for(s, topic(s, table), _events_for_key(row_id, 4),
+                          deadline_seconds=60)
         mine = [e for e in events if e.key == {"id": row_id}]
         assert [e.value["op"] if e.value else None for e in mine] == ["c", "u", "d", None]
         create, update, delete, _tombstone = (e.value for e in mine)

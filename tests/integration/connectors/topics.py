@@ -68,7 +68,7 @@ def read_all(settings: Settings, topic: str, *, timeout: float = 30.0) -> list[E
                     if tp.offset >= 0:
                         position[tp.partition] = tp.offset
                 continue
-            position[msg.partition()] = msg.offset() + 1
+            position[msg.partition() or 0] = (msg.offset() or 0) + 1
             events.append(_event(msg))
         return events
     finally:

@@ -1,0 +1,77 @@
+"""Source overhead: `sell` at full speed with the connector streaming / without it.
+
+Target >= 0.97. Alternates rounds without and with the connector so drift on the shared
+machine hits both sides. Needs PostgreSQL, Kafka and Connect up.
+`python bench/bench_source_overhead.py [--seconds 20] [--rounds 2]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.scratch import report, scratch_source
+from boxoffice.settings import Settings, load_settings
+from connectors import manage
+from connectors.connect_api import ConnectClient
+from connectors.seed import seed
+from connectors.slot import drop_slot, slot_state
+from connectors.traffic import sell
+
+
+def _remove_connector(settings: Settings) -> None:
+    ConnectClient(settings=settings).delete(settings.connector_name)
+    deadline = time.monotonic() + 60
+    while slot_state(settings).exists and time.monotonic() < deadline:
+        if not drop_slot(settings):
+            time.sleep(0.5)
+
+
+def _wait_streaming(settings: Settings) -> None:
+    """The slot turns active once the initial snapshot is done and streaming starts."""
+    deadline = time.monotonic() + 300
+    while not slot_state(settings).active and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--scale", type=float, default=0.01)
+    args = parser.parse_args()
+    without: list[float] = []
+    with_cdc: list[float] = []
+    with scratch_source(load_settings(), "bench_overhead") as settings:
+        seed(settings, scale=args.scale)
+        for round_no in range(args.rounds):
+            without.append(sell(settings, rate=0, duration=args.seconds,
+                                seed=round_no).rate)
+            # a new connector (name, slot, topics) per round: a re-created connector
+            # would find the old one's offsets and refuse the dropped slot
+            cdc = settings.model_copy(update={
+                name: f"{getattr(settings, name)}{round_no}"
+                for name in ("connector_name", "slot_name", "topic_prefix")})
+            try:
+                manage.apply(cdc, deadline_seconds=120)
+                _wait_streaming(cdc)
+                with_cdc.append(sell(cdc, rate=0, duration=args.seconds,
+                                     seed=100 + round_no).rate)
+            finally:
+                _remove_connector(cdc)
+    ratio = statistics.median(with_cdc) / statistics.median(without)
+    report("source_overhead", [{
+        "seconds_per_run": args.seconds, "rounds": args.rounds,
+        "tx_per_s_without": statistics.median(without),
+        "tx_per_s_with_connector": statistics.median(with_cdc),
+        "ratio": ratio, "target": 0.97, "ok": ratio >= 0.97,
+    }])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""The Debezium connector's configuration: data in debezium/festival-source.json, filled
+from Settings. The rendered config holds two secrets (the replication password and the
+hashing salt): hand it to Kafka Connect, never print or log it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Any
+
+from boxoffice.settings import Settings
+from connectors.tables import qualified
+
+TEMPLATE = "festival-source.json"
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+SECRET_VALUES = ("replication_password", "person_hash_salt")
+
+
+def template() -> dict[str, str]:
+    text = (resources.files("connectors") / "debezium" / TEMPLATE).read_text()
+    loaded: dict[str, str] = json.loads(text)
+    return loaded
+
+
+def values(settings: Settings) -> dict[str, str]:
+    """Every placeholder's value; secrets included, so never log the result."""
+    return {
+        "postgres_host": settings.bind_host,
+        "postgres_port": str(settings.postgres_port),
+        "postgres_db": settings.postgres_db,
+        "replication_user": settings.replication_user,
+        "replication_password": settings.secret("replication_password"),
+        "connector_name": settings.connector_name,
+        "slot_name": settings.slot_name,
+        "publication_name": settings.publication_name,
+        "source_schema": settings.source_schema,
+        "table_include_list": ",".join(re.escape(t) for t in qualified(settings.source_schema)),
+        "topic_prefix": settings.topic_prefix,
+        "heartbeat_interval_ms": str(settings.heartbeat_interval_ms),
+        "person_hash_salt": settings.secret("person_hash_salt"),
+        "kafka_partitions": str(settings.kafka_partitions),
+    }
+
+
+def render(settings: Settings) -> dict[str, str]:
+    """The connector configuration for `settings`, keys and values filled in."""
+    fill = values(settings)
+
+    def substitute(text: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in fill:
+                raise KeyError(f"{TEMPLATE}: unknown placeholder {{{{{name}}}}}")
+            return fill[name]
+
+        return _PLACEHOLDER.sub(one, text)
+
+    return {substitute(k): substitute(v) for k, v in template().items()}
+
+
+def redacted(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The config with its secrets replaced, safe to show in a terminal or a log."""
+    secrets = {settings.secret(name) for name in SECRET_VALUES}
+
+    def scrub(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    return {scrub(k): scrub(str(v)) for k, v in config.items()}
+
+
+def topic(settings: Settings, table: str) -> str:
+    """The CDC topic of a source table: <topic_prefix>.<schema>.<table>."""
+    return f"{settings.topic_prefix}.{settings.source_schema}.{table}"
