@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from boxoffice.cli import source, stack
+from boxoffice.cli import source, stack, warehouse
 from boxoffice.cli.common import console, settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -17,6 +17,8 @@ app.command("seed")(source.seed_command)
 app.command("sell")(source.sell_command)
 app.add_typer(source.source_app, name="source")
 app.add_typer(source.connector_app, name="connector")
+app.add_typer(warehouse.app, name="warehouse")
+app.command(name="sink")(warehouse.sink)
 
 
 @app.command("compose-env")

@@ -12,6 +12,11 @@ from boxoffice.cli.common import console, progress_printer, settings, user_error
 app = typer.Typer(no_args_is_help=True, help="Superset: the dashboards and SQL Lab.")
 
 
+@app.callback()
+def superset() -> None:
+    """Superset: the dashboards and SQL Lab (a group, so `bootstrap` keeps its name)."""
+
+
 @app.command()
 def bootstrap(
     dashboards: Annotated[Path | None, typer.Option(

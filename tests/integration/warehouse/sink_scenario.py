@@ -83,20 +83,34 @@ class Scenario:
         producer.produce(f"{prefix}.people", key=json.dumps({"id": 1}), value=None)
         producer.flush(30)
 
-    def produce_facts(self, steps: int, *, invalid_every: int = 0) -> None:
-        """Steps of the workload; venue moves re-emit, so deltas outnumber steps."""
+    def produce_facts(self, steps: int, *, invalid_every: int = 0, moves: float = 0.03,
+                      pause_every: int = 0, pause_seconds: float = 0.0) -> None:
+        """Steps of the workload; venue moves re-emit, so deltas outnumber steps.
+
+        A pause every `pause_every` steps spreads the load over time (chaos tests)."""
         producer = self.producer()
+        pace = threading.Event()
         for n in range(steps):
-            for row in self.workload.script(1):
-                producer.produce(self.settings.facts_topic, key=row.key, value=row.to_json())
+            for row in self.workload.script(1, moves=moves):
+                self._produce(producer, self.settings.facts_topic, row.key, row.to_json())
                 self.produced += 1
             if invalid_every and n % invalid_every == 0:
-                producer.produce(self.settings.facts_topic, key=b"0",
-                                 value=b'{"ticket_id": 1, "sign": 2}')
+                self._produce(producer, self.settings.facts_topic, b"0",
+                              b'{"ticket_id": 1, "sign": 2}')
                 self.invalid += 1
-            if n % 1000 == 0:
+            if pause_every and n % pause_every == 0:
                 producer.poll(0)
-        producer.flush(60)
+                pace.wait(pause_seconds)
+        assert producer.flush(120) == 0
+
+    @staticmethod
+    def _produce(producer: Producer, topic: str, key: bytes, value: bytes) -> None:
+        while True:
+            try:
+                producer.produce(topic, key=key, value=value)
+                return
+            except BufferError:
+                producer.poll(0.5)  # the local queue is full: let deliveries drain
 
     def produce_heartbeats(self, count: int) -> None:
         producer = self.producer()

@@ -23,7 +23,10 @@ pytestmark = pytest.mark.chaos
 
 
 def load_in_background(scenario: Scenario, steps: int) -> threading.Thread:
-    thread = threading.Thread(target=scenario.produce_facts, args=(steps,), daemon=True)
+    """About 1,000 steps a second for steps/1000 seconds, few venue moves."""
+    thread = threading.Thread(target=scenario.produce_facts, args=(steps,), daemon=True,
+                              kwargs={"moves": 0.002, "pause_every": 100,
+                                      "pause_seconds": 0.1})
     thread.start()
     return thread
 
@@ -44,7 +47,7 @@ def test_kill_9_five_times_under_load(kafka: Settings, clickhouse: Settings,
                                       unique_name: Callable[[str], str],
                                       tmp_path: Path) -> None:
     scenario = Scenario.create(clickhouse, unique_name, batch_rows=3000, seed=51)
-    producer = load_in_background(scenario, 60_000)
+    producer = load_in_background(scenario, 30_000)
     rng = random.Random(5)
     log = tmp_path / "sink.log"
     for _ in range(5):
@@ -62,7 +65,7 @@ def test_clickhouse_down_under_load(kafka: Settings, clickhouse: Settings,
                                     unique_name: Callable[[str], str],
                                     tmp_path: Path) -> None:
     scenario = Scenario.create(clickhouse, unique_name, batch_rows=3000, seed=52)
-    producer = load_in_background(scenario, 40_000)
+    producer = load_in_background(scenario, 30_000)
     supervisor = Supervisor(settings=clickhouse, components=stack_components(clickhouse))
     component = supervisor.component("clickhouse")
     log = tmp_path / "sink.log"

@@ -1,0 +1,69 @@
+"""Build the sink from Settings and run it until SIGTERM / SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+
+from boxoffice.settings import Settings
+from warehouse.sink.dead_letters import DeadLetters
+from warehouse.sink.metrics import SinkMetrics, metrics_path, write_metrics
+from warehouse.sink.routes import Route, routes
+from warehouse.sink.runner import Sink
+from warehouse.sink.writer import ClickHouseWriter
+
+SESSION_TIMEOUT_MS = 10_000
+"""A killed sink's partitions move to its successor after this long."""
+MAX_POLL_INTERVAL_MS = 900_000
+"""A sink waiting for ClickHouse does not poll; it keeps its partitions this long."""
+
+
+def consumer_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap,
+        "group.id": settings.sink_group,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+        "session.timeout.ms": SESSION_TIMEOUT_MS,
+        "max.poll.interval.ms": MAX_POLL_INTERVAL_MS,
+        "topic.metadata.refresh.interval.ms": 10_000,
+        "fetch.max.bytes": 64 * 1024 * 1024,
+        "max.partition.fetch.bytes": 8 * 1024 * 1024,
+        "client.id": "boxoffice-sink",
+    }
+
+
+def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = None,
+               database: str | None = None, group: str | None = None) -> Sink:
+    config = consumer_config(settings)
+    if group:
+        config["group.id"] = group
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all",
+                         "enable.idempotence": True, "client.id": "boxoffice-sink-dlq"})
+    path = metrics_path(settings)
+    return Sink(
+        consumer=Consumer(config),
+        writer=ClickHouseWriter(settings=settings, database=database),
+        dead_letters=DeadLetters(producer=producer, topic=settings.dead_letter_topic),
+        routes=topic_routes or routes(settings),
+        max_records=settings.sink_batch_rows,
+        max_seconds=settings.sink_batch_seconds,
+        metrics=SinkMetrics(),
+        write_metrics_to=lambda m: write_metrics(path, m),
+    )
+
+
+def run_sink(settings: Settings, **kwargs: Any) -> None:
+    """Run in the foreground; SIGTERM or SIGINT flush what is sealed and stop cleanly."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    build_sink(settings, **kwargs).run(stop)

@@ -1,0 +1,113 @@
+"""Cut one partition's records into batches that a restart re-forms identically.
+
+The deduplication token of a batch is its offset range, so exactly-once needs the SAME
+ranges after a crash. Before inserting, the sink commits the partition's current offset
+again with the planned batch ends as commit metadata (`encode_plan`); a consumer that
+picks the partition up (after a crash or a rebalance) reads that plan and cuts exactly
+there before batching freely again. Size and time limits only shape new batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PLAN_PREFIX = "boxoffice-sink/1 ends="
+
+
+def encode_plan(ends: list[int]) -> str:
+    return PLAN_PREFIX + ",".join(str(end) for end in ends)
+
+
+def decode_plan(metadata: str | None, committed: int) -> list[int]:
+    """The planned batch ends at or after the committed offset (none if no plan)."""
+    if not metadata or not metadata.startswith(PLAN_PREFIX):
+        return []
+    try:
+        ends = [int(part) for part in metadata[len(PLAN_PREFIX):].split(",") if part]
+    except ValueError:
+        return []
+    return [end for end in ends if end >= committed]
+
+
+@dataclass
+class DeadRecord:
+    offset: int
+    reason: str
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass
+class Batch:
+    """Consecutive records of one partition: rows to insert and records that failed."""
+
+    topic: str
+    partition: int
+    first_offset: int
+    opened_at: float
+    last_offset: int = -1
+    records: int = 0
+    lines: list[bytes] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    dead: list[DeadRecord] = field(default_factory=list)
+
+    @property
+    def token(self) -> str:
+        return token(self.topic, self.partition, self.first_offset, self.last_offset)
+
+
+def token(topic: str, partition: int, first: int, last: int) -> str:
+    """The insert deduplication token of an offset range."""
+    return f"{topic}:{partition}:{first}-{last}"
+
+
+class PartitionBatcher:
+    """Batches of one topic partition, following a recovered plan first."""
+
+    def __init__(self, *, topic: str, partition: int, max_records: int,
+                 max_seconds: float, plan: list[int] | None = None) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.max_records = max_records
+        self.max_seconds = max_seconds
+        self.plan = list(plan or [])
+        self.open: Batch | None = None
+        self.sealed: list[Batch] = []
+
+    def add(self, offset: int, now: float, *, line: bytes | None = None,
+            dead: DeadRecord | None = None) -> None:
+        while self.plan and offset > self.plan[0]:
+            # the planned last record is gone (compaction): the plan still cuts here
+            self._seal()
+            self.plan.pop(0)
+        if self.open is None:
+            self.open = Batch(self.topic, self.partition, offset, now)
+        batch = self.open
+        batch.last_offset = offset
+        batch.records += 1
+        if line is not None:
+            batch.lines.append(line)
+            batch.offsets.append(offset)
+        if dead is not None:
+            batch.dead.append(dead)
+        if self.plan:
+            if offset == self.plan[0]:
+                self._seal()
+                self.plan.pop(0)
+        elif batch.records >= self.max_records:
+            self._seal()
+
+    def seal_if_old(self, now: float) -> None:
+        """Time limit: only for free batching; a planned batch waits for its last record."""
+        if self.open is not None and not self.plan and \
+                now - self.open.opened_at >= self.max_seconds:
+            self._seal()
+
+    def take_sealed(self) -> list[Batch]:
+        sealed, self.sealed = self.sealed, []
+        return sealed
+
+    def _seal(self) -> None:
+        if self.open is not None:
+            self.sealed.append(self.open)
+            self.open = None

@@ -1,0 +1,38 @@
+"""Which topic goes to which table, decoded how: the sink's only knowledge of topics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from boxoffice.settings import Settings
+from warehouse.sink.records import (
+    DIMENSION_COLUMNS,
+    Decoder,
+    decode_fact,
+    decode_heartbeat,
+    dimension_decoder,
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    topic: str
+    table: str
+    decode: Decoder
+
+
+def routes(settings: Settings, *, facts_topic: str | None = None,
+           heartbeat_topic: str | None = None,
+           dimension_prefix: str | None = None) -> dict[str, Route]:
+    """Topic name -> route. Overrides let tests use their own unique topics."""
+    facts = facts_topic or settings.facts_topic
+    heartbeats = heartbeat_topic or settings.heartbeat_topic
+    prefix = dimension_prefix or f"{settings.topic_prefix}.{settings.source_schema}"
+    table = {
+        facts: Route(facts, "fact_ticket_sales", decode_fact),
+        heartbeats: Route(heartbeats, "heartbeats", decode_heartbeat),
+    }
+    for source in DIMENSION_COLUMNS:
+        topic = f"{prefix}.{source}"
+        table[topic] = Route(topic, f"dim_{source}", dimension_decoder(source))
+    return table

@@ -1,0 +1,251 @@
+"""The sink's loop: consume, batch per partition, insert with a token, then commit.
+
+Per flush: (1) commit each partition's current offset again with the planned batch ends
+as metadata (so a successor re-forms the same batches), (2) insert every batch with its
+offset-range token, retrying with backoff while ClickHouse is down, (3) wait until the
+dead letters are acknowledged, (4) commit the offsets after the batches. A crash between
+any two steps re-inserts batches ClickHouse recognises by token: nothing lost, nothing
+doubled.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
+from warehouse.errors import ClickHouseUnavailable
+from warehouse.sink.batches import (
+    Batch,
+    DeadRecord,
+    PartitionBatcher,
+    decode_plan,
+    encode_plan,
+    token,
+)
+from warehouse.sink.dead_letters import DeadLetters
+from warehouse.sink.metrics import SinkMetrics
+from warehouse.sink.records import RecordError
+from warehouse.sink.routes import Route
+from warehouse.sink.writer import Backoff, ClickHouseWriter, RowsRefused
+
+log = logging.getLogger("boxoffice.sink")
+
+TP = tuple[str, int]
+
+
+class Stopped(Exception):
+    """The stop event was set while the sink waited; nothing more is committed."""
+
+
+class Sink:
+    def __init__(self, *, consumer: Any, writer: ClickHouseWriter, dead_letters: DeadLetters,
+                 routes: dict[str, Route], max_records: int, max_seconds: float,
+                 metrics: SinkMetrics | None = None,
+                 write_metrics_to: Callable[[SinkMetrics], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.consumer = consumer
+        self.writer = writer
+        self.dead_letters = dead_letters
+        self.routes = routes
+        self.max_records = max_records
+        self.max_seconds = max_seconds
+        self.metrics = metrics or SinkMetrics()
+        self._write_metrics = write_metrics_to
+        self.clock = clock
+        self.batchers: dict[TP, PartitionBatcher] = {}
+        self._last_flush = clock()
+
+    # --- Kafka side -------------------------------------------------------------------
+    def subscribe(self) -> None:
+        self.consumer.subscribe(list(self.routes), on_assign=self._on_assign,
+                                on_revoke=self._on_revoke, on_lost=self._on_revoke)
+
+    def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        log.info("assigned %s", _describe(partitions))
+
+    def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        # Unflushed batches of these partitions are dropped: their offsets were not
+        # committed, so the next owner reads them again (and follows any plan).
+        for tp in partitions:
+            self.batchers.pop((tp.topic, tp.partition), None)
+        log.info("revoked %s", _describe(partitions))
+
+    def _batcher(self, topic: str, partition: int) -> PartitionBatcher:
+        key = (topic, partition)
+        batcher = self.batchers.get(key)
+        if batcher is None:
+            committed = self.consumer.committed([TopicPartition(topic, partition)],
+                                                timeout=30)[0]
+            plan = decode_plan(committed.metadata, committed.offset) \
+                if committed.offset >= 0 else []
+            if plan:
+                log.info("%s[%d]: resuming the planned batches ending at offsets %s "
+                         "(inserted before a restart or not: the tokens tell ClickHouse)",
+                         topic, partition, ", ".join(map(str, plan)))
+            batcher = PartitionBatcher(topic=topic, partition=partition,
+                                       max_records=self.max_records,
+                                       max_seconds=self.max_seconds, plan=plan)
+            self.batchers[key] = batcher
+        return batcher
+
+    def _add(self, message: Any, now: float) -> None:
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        route = self.routes[topic]
+        batcher = self._batcher(topic, partition)
+        key, value = message.key(), message.value()
+        try:
+            line = route.decode(key, value)
+        except RecordError as exc:
+            batcher.add(offset, now, dead=DeadRecord(offset, str(exc), key, value))
+            return
+        batcher.add(offset, now, line=line)
+
+    def poll_once(self, timeout: float = 0.2) -> int:
+        messages = self.consumer.consume(num_messages=min(self.max_records, 20_000),
+                                         timeout=timeout)
+        now = self.clock()
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.fatal():
+                    raise KafkaException(error)
+                if error.code() != KafkaError._PARTITION_EOF:
+                    log.warning("Kafka reported: %s", error.str())
+                continue
+            self._add(message, now)
+        return len(messages)
+
+    # --- flushing ----------------------------------------------------------------------
+    def flush(self, stop: threading.Event, *, force: bool = False) -> int:
+        """Insert and commit every sealed batch (all open ones when forced)."""
+        now = self.clock()
+        ready: dict[TP, list[Batch]] = {}
+        for key, batcher in self.batchers.items():
+            if force and not batcher.plan:
+                batcher.seal_if_old(float("inf"))
+            else:
+                batcher.seal_if_old(now)
+            batches = batcher.take_sealed()
+            if batches:
+                ready[key] = batches
+        if not ready:
+            return 0
+        started = self.clock()
+        self.consumer.commit(offsets=[
+            TopicPartition(t, p, batches[0].first_offset,
+                           metadata=encode_plan([b.last_offset for b in batches]))
+            for (t, p), batches in ready.items()], asynchronous=False)
+        rows: dict[str, int] = {}
+        dead = 0
+        for (topic, _partition), batches in ready.items():
+            table = self.routes[topic].table
+            for batch in batches:
+                stored = self._insert(table, batch, stop)
+                rows[table] = rows.get(table, 0) + stored
+                dead += self.dead_letters.send(batch)
+        backoff = Backoff(stop=stop)
+        while not self.dead_letters.flush(10.0):
+            log.warning("dead letters are not acknowledged by Kafka yet; offsets stay "
+                        "uncommitted until they are")
+            backoff.wait()
+            if stop.is_set():
+                raise Stopped
+        self.consumer.commit(offsets=[
+            TopicPartition(t, p, batches[-1].last_offset + 1, metadata="")
+            for (t, p), batches in ready.items()], asynchronous=False)
+        total = sum(rows.values())
+        seconds = self.clock() - self._last_flush
+        self._last_flush = self.clock()
+        batch_count = sum(len(b) for b in ready.values())
+        self.metrics.record_flush(rows, batch_count, dead, seconds)
+        if self._write_metrics:
+            self._write_metrics(self.metrics)
+        log.info("stored %d rows from %d batches in %.2fs (%s)%s", total, batch_count,
+                 self.clock() - started,
+                 ", ".join(f"{t}: {n}" for t, n in sorted(rows.items())) or "no rows",
+                 f"; {dead} records sent to dead letters" if dead else "")
+        return total
+
+    def _insert(self, table: str, batch: Batch, stop: threading.Event) -> int:
+        """Store a batch's rows; refused rows become dead letters. Returns rows stored."""
+        if not batch.lines:
+            return 0
+        return self._insert_range(table, batch, 0, len(batch.lines), stop)
+
+    def _insert_range(self, table: str, batch: Batch, lo: int, hi: int,
+                      stop: threading.Event) -> int:
+        whole = lo == 0 and hi == len(batch.lines)
+        tok = batch.token if whole else token(batch.topic, batch.partition,
+                                              batch.offsets[lo], batch.offsets[hi - 1])
+        backoff = Backoff(stop=stop)
+        while True:
+            try:
+                self.writer.insert(table, batch.lines[lo:hi], tok)
+                if not self.metrics.clickhouse_up:
+                    log.info("ClickHouse answers again; inserts resume")
+                self.metrics.clickhouse_up = True
+                return hi - lo
+            except ClickHouseUnavailable as exc:
+                self.metrics.clickhouse_up = False
+                self.metrics.insert_retries_total += 1
+                if self._write_metrics:
+                    self._write_metrics(self.metrics)
+                log.warning("%s; batch %s is kept and retried in %.1fs, nothing committed",
+                            exc, tok, backoff.next)
+                backoff.wait()
+                if stop.is_set():
+                    raise Stopped from exc
+            except RowsRefused as exc:
+                if hi - lo == 1:
+                    offset = batch.offsets[lo]
+                    batch.dead.append(DeadRecord(offset, f"ClickHouse refused the row: {exc}",
+                                                 None, batch.lines[lo]))
+                    log.warning("ClickHouse refused the record at %s[%d] offset %d; it goes "
+                                "to dead letters", batch.topic, batch.partition, offset)
+                    return 0
+                mid = (lo + hi) // 2
+                return (self._insert_range(table, batch, lo, mid, stop)
+                        + self._insert_range(table, batch, mid, hi, stop))
+
+    # --- the loop ----------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        self.subscribe()
+        log.info("sink started: %s", ", ".join(f"{r.topic} -> {r.table}"
+                                               for r in self.routes.values()))
+        try:
+            while not stop.is_set():
+                self.poll_once()
+                try:
+                    self.flush(stop)
+                except KafkaException as exc:
+                    log.warning("committing offsets failed (%s); re-reading from the last "
+                                "committed offsets", exc)
+                    self._rewind()
+            self.flush(stop, force=True)
+        except Stopped:
+            log.info("stopping while ClickHouse or Kafka was unavailable; uncommitted "
+                     "batches will be re-read on restart")
+        finally:
+            self.writer.close()
+            self.consumer.close()
+            log.info("sink stopped")
+
+
+    def _rewind(self) -> None:
+        """Forget local batches and go back to the committed offsets (and their plans)."""
+        self.batchers.clear()
+        assignment = self.consumer.assignment()
+        if not assignment:
+            return
+        for tp in self.consumer.committed(assignment, timeout=30):
+            if tp.offset >= 0:
+                self.consumer.seek(TopicPartition(tp.topic, tp.partition, tp.offset))
+
+
+def _describe(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

@@ -1,0 +1,97 @@
+"""The warehouse's two users: the sink's writer and Superset's read-only reader.
+
+The reader is read-only at the server (readonly = 1: no INSERT, ALTER, DROP and no
+changing settings, whatever Superset sends), its queries are cut at
+`READER_MAX_EXECUTION_SECONDS`, and a quota bounds what it can ask for per hour. The
+same policy is rendered two ways: SQL (`CREATE USER ...`) for a ClickHouse server with
+access management, and a users.xml fragment for a server configured by files (the
+embedded server's component writes its users file from `reader_profile()`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from xml.sax.saxutils import escape
+
+from boxoffice.settings import Settings
+
+READER_MAX_EXECUTION_SECONDS = 30
+READER_QUOTA = {"duration_seconds": 3600, "queries": 10_000, "result_rows": 1_000_000_000,
+                "read_rows": 100_000_000_000, "execution_time": 3600}
+"""Per hour; generous for dashboards, a ceiling for a runaway SQL Lab loop."""
+
+
+def reader_profile() -> dict[str, int]:
+    """Settings the reader runs with and cannot change."""
+    return {"readonly": 1, "max_execution_time": READER_MAX_EXECUTION_SECONDS}
+
+
+def _sha256(password: str) -> str:
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+def create_user_statements(settings: Settings) -> list[str]:
+    """SQL for a server with SQL access management; idempotent (OR REPLACE)."""
+    db = settings.clickhouse_database
+    writer, reader = settings.clickhouse_user, settings.clickhouse_reader_user
+    quota = READER_QUOTA
+    return [
+        f"CREATE USER OR REPLACE {writer} IDENTIFIED WITH sha256_hash BY "
+        f"'{_sha256(settings.secret('clickhouse_password'))}'",
+        f"GRANT CREATE, ALTER, DROP, INSERT, SELECT, OPTIMIZE, SHOW ON {db}.* TO {writer}",
+        f"GRANT CREATE DATABASE ON {db}.* TO {writer}",
+        f"CREATE SETTINGS PROFILE OR REPLACE {reader}_profile SETTINGS "
+        f"readonly = 1 CONST, max_execution_time = {READER_MAX_EXECUTION_SECONDS} CONST",
+        f"CREATE USER OR REPLACE {reader} IDENTIFIED WITH sha256_hash BY "
+        f"'{_sha256(settings.secret('clickhouse_reader_password'))}' "
+        f"SETTINGS PROFILE '{reader}_profile'",
+        f"GRANT SELECT ON {db}.* TO {reader}",
+        f"CREATE QUOTA OR REPLACE {reader}_quota FOR INTERVAL "
+        f"{quota['duration_seconds']} SECOND MAX queries = {quota['queries']}, "
+        f"result_rows = {quota['result_rows']}, read_rows = {quota['read_rows']}, "
+        f"execution_time = {quota['execution_time']} TO {reader}",
+    ]
+
+
+def users_xml(settings: Settings) -> str:
+    """A users.xml for a server configured by files (users_config)."""
+    db = escape(settings.clickhouse_database)
+    writer, reader = escape(settings.clickhouse_user), escape(settings.clickhouse_reader_user)
+    quota = READER_QUOTA
+    return f"""<clickhouse>
+  <profiles>
+    <default/>
+    <reader>
+      <readonly>1</readonly>
+      <max_execution_time>{READER_MAX_EXECUTION_SECONDS}</max_execution_time>
+    </reader>
+  </profiles>
+  <quotas>
+    <default/>
+    <reader>
+      <interval>
+        <duration>{quota['duration_seconds']}</duration>
+        <queries>{quota['queries']}</queries>
+        <result_rows>{quota['result_rows']}</result_rows>
+        <read_rows>{quota['read_rows']}</read_rows>
+        <execution_time>{quota['execution_time']}</execution_time>
+      </interval>
+    </reader>
+  </quotas>
+  <users>
+    <{writer}>
+      <password_sha256_hex>{_sha256(settings.secret('clickhouse_password'))}</password_sha256_hex>
+      <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </{writer}>
+    <{reader}>
+      <password_sha256_hex>{_sha256(settings.secret('clickhouse_reader_password'))}</password_sha256_hex>
+      <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+      <profile>reader</profile>
+      <quota>reader</quota>
+      <allow_databases><database>{db}</database></allow_databases>
+    </{reader}>
+  </users>
+</clickhouse>
+"""
