@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from boxoffice.cli import source, stack, warehouse
+from boxoffice.cli import source, stack, superset, warehouse
 from boxoffice.cli.common import console, settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -19,6 +19,7 @@ app.add_typer(source.source_app, name="source")
 app.add_typer(source.connector_app, name="connector")
 app.add_typer(warehouse.app, name="warehouse")
 app.command(name="sink")(warehouse.sink)
+app.add_typer(superset.app, name="superset")
 
 
 @app.command("compose-env")

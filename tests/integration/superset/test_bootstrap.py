@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from boxoffice.bi.bootstrap import BootstrapResult, bootstrap
+from boxoffice.bi.bootstrap import BootstrapResult, bootstrap, logged_in_client
 from boxoffice.bi.client import SupersetClient
 from boxoffice.bi.databases import CLICKHOUSE_DATABASE_NAME, find_database
 from boxoffice.bi.rison import equals_filter
 from boxoffice.settings import Settings
+from boxoffice.stack.components.superset import Superset
 
 
 def _sqllab(admin: SupersetClient, database_id: int, sql: str, schema: str) -> requests.Response:
@@ -76,3 +77,25 @@ def test_sql_lab_refuses_dml(superset: Settings, bootstrapped: BootstrapResult,
     assert response.status_code != 200
     errors = response.json()["errors"]
     assert errors[0]["error_type"] == "DML_NOT_ALLOWED_ERROR"
+
+
+def test_bootstrap_resets_an_admin_password_that_drifted(superset: Settings,
+                                                         bootstrapped: BootstrapResult,
+                                                         tmp_path: Path) -> None:
+    component = Superset(settings=superset)
+    drifted = "drifted-" + uuid.uuid4().hex
+    component.cli(["fab", "reset-password", "--username", superset.superset_admin_user],
+                  what="test: drifting the admin password", stdin=f"{drifted}\n{drifted}\n")
+
+    result = bootstrap(superset, dashboards_dir=tmp_path)
+
+    assert result.admin_password_reset
+    logged_in_client(superset).close()
+
+
+def test_no_secret_reaches_supersets_log(superset: Settings,
+                                         bootstrapped: BootstrapResult) -> None:
+    log = Superset(settings=superset).log_file.read_text(errors="replace")
+    for name in ("superset_admin_password", "superset_secret_key",
+                 "clickhouse_reader_password"):
+        assert superset.secret(name) not in log, f"{name} leaked into {superset.logs_dir}"

@@ -1,0 +1,108 @@
+"""Superset configuration for boxoffice, read by Superset through SUPERSET_CONFIG_PATH.
+
+It runs inside Superset's own virtualenv, where the boxoffice package is not installed,
+so it reads only the environment that boxoffice/stack/components/superset.py passes:
+
+    SUPERSET_SECRET_KEY        signs sessions; generated per state directory (required)
+    BOXOFFICE_SUPERSET_DB_URI   Superset's own metadata database (sqlite under the state dir)
+    SUPERSET_HOME              Superset's data directory (uploads, logs), also under it
+
+Nothing here reaches the internet: no telemetry pixel (blocked by the CSP below), no
+thumbnails, reports or map tiles, and caches live in process.
+"""
+
+import os
+from datetime import timedelta
+
+from superset.constants import CHANGE_ME_SECRET_KEY
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(
+            f"superset: environment variable {name} is not set; start Superset through "
+            "`boxoffice stack up superset`, which passes it from the state directory"
+        )
+    return value
+
+
+# --- identity and metadata -------------------------------------------------------------
+SECRET_KEY = _required("SUPERSET_SECRET_KEY")
+if SECRET_KEY == CHANGE_ME_SECRET_KEY:
+    # Superset's own check logs and exits the worker, which gunicorn then respawns
+    # forever; failing while the configuration loads stops the whole server at once.
+    raise RuntimeError(
+        "superset: Refusing to start due to insecure SECRET_KEY: SUPERSET_SECRET_KEY is "
+        "Superset's published default; unset BOXOFFICE_SUPERSET_SECRET_KEY so the state "
+        "directory's generated key is used"
+    )
+SQLALCHEMY_DATABASE_URI = _required("BOXOFFICE_SUPERSET_DB_URI")
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+APP_NAME = "boxoffice"
+
+# --- sessions and CSRF -----------------------------------------------------------------
+# Short sessions: an analyst's browser tab is signed in for one working morning at most.
+PERMANENT_SESSION_LIFETIME = timedelta(hours=4)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False  # served over plain http on the bind host
+# CSRF stays on for forms and the REST API alike; API clients fetch a token from
+# /api/v1/security/csrf_token/ and send it back as X-CSRFToken with the session cookie.
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = int(PERMANENT_SESSION_LIFETIME.total_seconds())
+WTF_CSRF_SSL_STRICT = False
+
+# --- features --------------------------------------------------------------------------
+FEATURE_FLAGS = {
+    "DASHBOARD_NATIVE_FILTERS": True,
+    "DASHBOARD_CROSS_FILTERS": True,
+    "DASHBOARD_VIRTUALIZATION": True,
+    "SQLLAB_BACKEND_PERSISTENCE": True,
+    "ENABLE_TEMPLATE_PROCESSING": False,
+    "ALERT_REPORTS": False,
+    "THUMBNAILS": False,
+    "GLOBAL_ASYNC_QUERIES": False,
+    "EMBEDDED_SUPERSET": False,
+    "SSH_TUNNELING": False,
+}
+# Dashboards refresh themselves (their JSON metadata sets refresh_frequency); allow it.
+SUPERSET_DASHBOARD_PERIODICAL_REFRESH_LIMIT = 0
+
+# --- SQL Lab ---------------------------------------------------------------------------
+# Queries run synchronously in the web worker: no Celery, no results backend. DML is
+# refused per database (allow_dml=False on the ClickHouse connection), and the
+# connection itself uses the warehouse's read-only user.
+SQLLAB_TIMEOUT = 60
+SUPERSET_WEBSERVER_TIMEOUT = 90
+SQL_MAX_ROW = 100_000
+DISPLAY_MAX_ROW = 10_000
+SQLLAB_CTAS_NO_LIMIT = False
+PREVENT_UNSAFE_DB_CONNECTIONS = True
+
+# --- caches ----------------------------------------------------------------------------
+# Metadata may be cached briefly in process; chart data never is, so dashboards show the
+# pipeline's current numbers.
+CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
+DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+RATELIMIT_ENABLED = False
+
+# --- no outbound network ---------------------------------------------------------------
+MAPBOX_API_KEY = ""
+TALISMAN_ENABLED = True
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "script-src": ["'self'", "'strict-dynamic'"],
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": False,
+}
+CONTENT_SECURITY_POLICY_WARNING = False
