@@ -7,11 +7,14 @@ from typing import Annotated
 
 import typer
 
-from boxoffice.cli import source, stack, superset, warehouse
+from boxoffice.cli import pipeline, processors, source, stack, superset, warehouse
 from boxoffice.cli.common import console, settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Real-time CDC analytics for the festival's ticketing database.")
+app.command("up")(pipeline.up_command)
+app.command("down")(pipeline.down_command)
+app.command("demo")(pipeline.demo_command)
 app.add_typer(stack.app, name="stack")
 app.command("seed")(source.seed_command)
 app.command("sell")(source.sell_command)
@@ -20,6 +23,7 @@ app.add_typer(source.connector_app, name="connector")
 app.add_typer(warehouse.app, name="warehouse")
 app.command(name="sink")(warehouse.sink)
 app.add_typer(superset.app, name="superset")
+app.add_typer(processors.app, name="processors")
 
 
 @app.command("compose-env")

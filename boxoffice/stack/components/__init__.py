@@ -21,3 +21,19 @@ def stack_components(settings: Settings) -> list[Component]:
         ClickHouse(settings=settings),
         Superset(settings=settings),
     ]
+
+
+def pipeline_components(settings: Settings) -> list[Component]:
+    """The pipeline's own processes: Faust workers and the sink."""
+    from boxoffice.stack.components.processors import ProcessorWorker
+    from boxoffice.stack.components.sink import Sink
+
+    workers: list[Component] = [
+        ProcessorWorker(settings=settings, index=i) for i in range(settings.faust_workers)
+    ]
+    return [*workers, Sink(settings=settings)]
+
+
+def all_components(settings: Settings) -> list[Component]:
+    """Everything `boxoffice up` runs, in start order."""
+    return [*stack_components(settings), *pipeline_components(settings)]

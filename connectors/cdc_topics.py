@@ -1,0 +1,41 @@
+"""Create the CDC topics before anything subscribes to them.
+
+Debezium creates a table's topic only when the table's first event arrives, but the
+processors and the sink subscribe at start-up and a consumer does not notice a topic
+created later. Creating every published table's topic up front, with the same settings
+the connector would use (compacted, `kafka_partitions` partitions), removes that race.
+"""
+
+from __future__ import annotations
+
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from boxoffice.settings import Settings
+from connectors.config import topic
+from connectors.errors import SourceError
+from connectors.tables import PUBLISHED_TABLES
+
+TOPIC_CONFIG = {"cleanup.policy": "compact"}
+
+
+def ensure_cdc_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
+    """Create the missing CDC topics; returns the names created (idempotent)."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    missing = [
+        NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1,
+                 config=TOPIC_CONFIG)
+        for name in (topic(settings, table) for table in PUBLISHED_TABLES)
+        if name not in existing
+    ]
+    if not missing:
+        return []
+    created = []
+    for name, future in admin.create_topics(missing, request_timeout=timeout).items():
+        try:
+            future.result(timeout)
+            created.append(name)
+        except Exception as exc:
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise SourceError(f"kafka: cannot create CDC topic {name}: {exc}") from exc
+    return created
