@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from boxoffice.cli import pipeline, processors, source, stack, superset, warehouse
+from boxoffice.cli import operate, pipeline, processors, source, stack, superset, warehouse
 from boxoffice.cli.common import console, settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -15,6 +15,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 app.command("up")(pipeline.up_command)
 app.command("down")(pipeline.down_command)
 app.command("demo")(pipeline.demo_command)
+app.command("verify")(operate.verify_command)
+app.command("status")(operate.status_command)
 app.add_typer(stack.app, name="stack")
 app.command("seed")(source.seed_command)
 app.command("sell")(source.sell_command)

@@ -1,0 +1,59 @@
+"""The Debezium connector and its replication slot (connectors.manage / connectors.slot).
+
+Kafka Connect and Postgres are asked separately, so a stopped Connect still shows the
+slot's retained WAL (which is exactly what grows while Connect is down)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boxoffice.settings import Settings
+from boxoffice.status.model import DOWN, OK, UNHEALTHY, WARN, Section
+from connectors import manage
+from connectors.connect_api import ConnectClient
+from connectors.errors import ConnectorError
+from connectors.slot import SlotState, slot_state
+
+CONNECT_TIMEOUT_SECONDS = 1.5
+
+
+def connector_section(settings: Settings) -> Section:
+    client = ConnectClient(settings=settings, timeout=CONNECT_TIMEOUT_SECONDS)
+    try:
+        current = manage.status(settings, client=client)
+    except ConnectorError as exc:
+        return _without_connect(settings, str(exc))
+    data = current.as_dict()
+    if current.slot.invalidated or current.slot.wal_status == "unreserved":
+        state = UNHEALTHY
+    elif not current.running:
+        state = DOWN if current.connector_state is None else UNHEALTHY
+    else:
+        state = WARN if current.warnings else OK
+    tasks = ",".join(current.task_states) or "no tasks"
+    summary = (f"{current.connector_state or 'not registered'} ({tasks}); "
+               + _slot_text(current.slot))
+    return Section(name="connector", state=state, summary=summary, data=data)
+
+
+def _without_connect(settings: Settings, problem: str) -> Section:
+    data: dict[str, Any] = {"name": settings.connector_name, "connector_state": None,
+                            "task_states": [], "error": problem}
+    try:
+        slot = slot_state(settings)
+        data["slot"] = {"name": slot.name, "exists": slot.exists, "active": slot.active,
+                        "wal_status": slot.wal_status, "retained_wal_bytes": slot.retained_bytes,
+                        "safe_wal_size": slot.safe_wal_size}
+        text = _slot_text(slot)
+    except Exception as exc:  # Postgres down too: say so, do not fail the section
+        data["slot"] = None
+        text = f"slot unknown ({type(exc).__name__})"
+    return Section(name="connector", state=DOWN, summary=f"Kafka Connect down; {text}",
+                   data=data)
+
+
+def _slot_text(slot: SlotState) -> str:
+    if not slot.exists:
+        return f"slot {slot.name} missing"
+    retained = "?" if slot.retained_bytes is None else f"{slot.retained_bytes:,} B"
+    return f"slot {slot.name} {slot.wal_status}, retains {retained} WAL"

@@ -1,0 +1,80 @@
+"""Freshness = now - the newest source heartbeat visible in ClickHouse.
+
+The heartbeat is an UPDATE at the source (Debezium's heartbeat.action.query, every
+heartbeat_interval_ms) that travels CDC -> processors -> sink; `heartbeats.source_ts_ms`
+is its commit time at the source. Measured, not guessed (design invariant 4).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from boxoffice.settings import Settings
+from boxoffice.status.model import DOWN, OK, UNHEALTHY, UNKNOWN, Section
+
+TIMEOUT_SECONDS = 2.0
+STALE_SECONDS = 30.0
+"""Freshness above this makes status unhealthy: something on the path has stopped."""
+
+
+def _client(settings: Settings) -> Any:
+    import clickhouse_connect
+
+    return clickhouse_connect.get_client(
+        host=settings.clickhouse_host or settings.bind_host,
+        port=settings.clickhouse_http_port, username=settings.clickhouse_reader_user,
+        password=settings.secret("clickhouse_reader_password"), database="default",
+        connect_timeout=TIMEOUT_SECONDS, send_receive_timeout=TIMEOUT_SECONDS,
+        autogenerate_session_id=False, compress=False)
+
+
+def newest_heartbeat_ms(settings: Settings, *, database: str | None = None) -> int | None:
+    """Epoch ms of the newest source heartbeat in ClickHouse, None if there is none."""
+    db = database or settings.clickhouse_database
+    client = _client(settings)
+    try:
+        rows = client.query(f"SELECT count(), max(source_ts_ms) FROM {db}.heartbeats"
+                            ).result_rows
+    finally:
+        client.close()
+    count, newest = rows[0]
+    return int(newest) if count else None
+
+
+def freshness_seconds(settings: Settings, *, database: str | None = None,
+                      now: float | None = None) -> float | None:
+    """Seconds between now and the newest heartbeat visible in ClickHouse (None: none yet).
+
+    Raises when ClickHouse cannot be asked (the status section turns that into "down").
+    """
+    newest = newest_heartbeat_ms(settings, database=database)
+    if newest is None:
+        return None
+    return max((now if now is not None else time.time()) - newest / 1000.0, 0.0)
+
+
+def freshness_section(settings: Settings) -> Section:
+    from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+    try:
+        seconds = freshness_seconds(settings)
+    except OperationalError as exc:
+        return Section(name="freshness", state=DOWN,
+                       summary=f"ClickHouse unreachable ({type(exc).__name__})",
+                       data={"freshness_seconds": None})
+    except DatabaseError as exc:  # answered, but refused the query (no table yet?)
+        return Section(name="freshness", state=UNKNOWN,
+                       summary=f"cannot read heartbeats: {' '.join(str(exc).split())[:160]}",
+                       data={"freshness_seconds": None})
+    except Exception as exc:
+        return Section(name="freshness", state=DOWN,
+                       summary=f"ClickHouse unreachable ({type(exc).__name__})",
+                       data={"freshness_seconds": None})
+    if seconds is None:
+        return Section(name="freshness", state=UNKNOWN, summary="no heartbeat in ClickHouse yet",
+                       data={"freshness_seconds": None})
+    state = OK if seconds <= STALE_SECONDS else UNHEALTHY
+    return Section(name="freshness", state=state, summary=f"{seconds:.1f} s behind the source",
+                   data={"freshness_seconds": round(seconds, 3),
+                         "stale_after_seconds": STALE_SECONDS})

@@ -1,0 +1,79 @@
+"""Freshness reported by status agrees with an independent measurement (a marker ticket
+inserted at the source and polled for in ClickHouse) within one second.
+
+The whole path runs: Postgres -> Debezium -> Kafka -> Faust worker -> sink -> ClickHouse,
+each with this test's own database, topics, groups and ports. The heartbeat interval is
+250 ms here: freshness is sampled heartbeats, so it can lag the true latency by up to one
+interval, and a 1 s interval would use the whole tolerance by itself.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from boxoffice.settings import Settings
+from boxoffice.status import collect_status, freshness_seconds
+from boxoffice.status.model import OK
+from connectors import manage
+from connectors.seed import seed
+from tests.integration.connectors.conftest import fresh_source, remove_source
+from tests.integration.operate.marker import measure
+from tests.integration.stream_processors.harness import start_worker, stop
+from tests.integration.warehouse.warehouse_http import migrated, start_sink, wait_until
+from tests.providers import free_port
+
+PROCESSOR_TABLES = ("tickets", "purchases", "performances", "heartbeat")
+
+
+@pytest.fixture
+def pipeline(connect: Settings, clickhouse: Settings, tmp_path: Path,
+             unique_name: Callable[[str], str]) -> Iterator[Settings]:
+    name = unique_name("fresh")
+    settings = fresh_source(connect, name).model_copy(update={
+        "heartbeat_interval_ms": 250, "clickhouse_database": name,
+        "facts_topic": f"{name}.facts", "heartbeat_topic": f"{name}.heartbeats",
+        "dead_letter_topic": f"{name}.dlq", "metrics_topic": f"{name}.metrics",
+        "faust_app_id": f"{name}-proc", "sink_group": f"{name}-sink",
+        "faust_web_port": free_port(), "kafka_partitions": 1})
+    seed(settings, scale=0.01, seed_value=3)
+    executor = migrated(settings, name)
+    manage.apply(settings, deadline_seconds=120)
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    wanted = {f"{name}.{settings.source_schema}.{t}" for t in PROCESSOR_TABLES}
+    wait_until(lambda: wanted <= set(admin.list_topics(timeout=5).topics),
+               deadline_seconds=120, what="the connector's CDC topics")
+    worker = start_worker(settings, index=0, log=tmp_path / "worker.log")
+    sink = start_sink(settings, tmp_path / "sink.log")
+    try:
+        yield settings
+    finally:
+        stop(sink)
+        stop(worker)
+        remove_source(settings, with_connector=True)
+        executor.command(f"DROP DATABASE IF EXISTS {name}")
+
+
+def test_status_freshness_agrees_with_a_marker_within_one_second(
+        pipeline: Settings) -> None:
+    settings = pipeline
+    wait_until(lambda: freshness_seconds(settings) is not None, deadline_seconds=300,
+               what="the first heartbeat in ClickHouse")
+    measure(settings, deadline_seconds=300)  # the snapshot has gone through
+    differences = []
+    for _ in range(5):
+        marker = measure(settings)
+        status = collect_status(settings).section("freshness")
+        assert status.state == OK, status
+        reported = freshness_seconds(settings, now=marker.visible_at)
+        assert reported is not None
+        differences.append(reported - marker.latency)
+        print(f"marker latency {marker.latency:.3f} s, freshness {reported:.3f} s, "
+              f"status {status.data['freshness_seconds']} s")
+    # Known gap (docs/operations.md): heartbeats skip the join hop that tickets take, so
+    # freshness reads under a ticket's latency; measured 0.1-1.7 s under, which fails this.
+    assert abs(statistics.median(differences)) <= 1.0, differences
