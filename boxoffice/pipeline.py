@@ -32,8 +32,12 @@ def supervisor(settings: Settings, *, with_sales: bool = False) -> Supervisor:
     return Supervisor(settings=settings, components=components)
 
 
-def up_steps(settings: Settings, say: Say) -> list[Step]:
-    """What `boxoffice up` does, in order; each step can be re-run safely."""
+def up_steps(settings: Settings, say: Say, *, start_services: bool = True) -> list[Step]:
+    """What `boxoffice up` does, in order; each step can be re-run safely.
+
+    `start_services=False` assumes the infrastructure runs elsewhere (docker compose,
+    testcontainers) and starts only the pipeline's own processes.
+    """
     from boxoffice.bi.bootstrap import bootstrap as bootstrap_superset
     from connectors import manage
     from connectors.cdc_topics import ensure_cdc_topics
@@ -45,7 +49,8 @@ def up_steps(settings: Settings, say: Say) -> list[Step]:
     infrastructure = [c.name for c in stack_components(settings)]
     pipeline = [c.name for c in pipeline_components(settings)]
     return [
-        Step("services", lambda: processes.up(infrastructure, progress=say)),
+        Step("services", lambda: processes.up(infrastructure, progress=say)
+             if start_services else say("services: provided externally")),
         Step("source schema", lambda: migrate_source(settings, progress=say)),
         Step("warehouse schema", lambda: migrate_warehouse(
             ClientExecutor(connect(settings)), settings.clickhouse_database, progress=say)),
@@ -56,9 +61,10 @@ def up_steps(settings: Settings, say: Say) -> list[Step]:
     ]
 
 
-def up(settings: Settings, say: Say) -> None:
-    for number, step in enumerate(up_steps(settings, say), start=1):
-        say(f"[{number}/6] {step.title}")
+def up(settings: Settings, say: Say, *, start_services: bool = True) -> None:
+    steps = up_steps(settings, say, start_services=start_services)
+    for number, step in enumerate(steps, start=1):
+        say(f"[{number}/{len(steps)}] {step.title}")
         step.run()
 
 

@@ -6,9 +6,23 @@ from collections.abc import Iterator
 
 import pytest
 
-from boxoffice.bi.bootstrap import BootstrapResult, bootstrap, logged_in_client
+from boxoffice.bi.bootstrap import (
+    DASHBOARDS_DIR,
+    BootstrapResult,
+    bootstrap,
+    logged_in_client,
+)
 from boxoffice.bi.client import SupersetClient
 from boxoffice.settings import Settings
+from tests.integration.superset.festival_data import (
+    Festival,
+    write_dimensions,
+    write_facts,
+    write_heartbeat,
+)
+from tests.integration.warehouse.warehouse_http import migrated
+
+LIVE_SALES_AT_START = 150
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +38,20 @@ def admin(superset: Settings) -> Iterator[SupersetClient]:
     client = logged_in_client(superset)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def festival(superset: Settings) -> Festival:
+    """The repo's dashboards over a small known festival written into ClickHouse.
+
+    Migrates the session's warehouse database, writes dimensions, three festivals of
+    history, today's live sales and a heartbeat, then bootstraps Superset with the
+    bundle in superset/dashboards/.
+    """
+    migrated(superset, superset.clickhouse_database)
+    data = Festival()
+    write_dimensions(superset, data)
+    write_facts(superset, data.history() + data.live_sales(LIVE_SALES_AT_START))
+    write_heartbeat(superset)
+    bootstrap(superset, dashboards_dir=DASHBOARDS_DIR)
+    return data

@@ -1,0 +1,82 @@
+"""Debian's headless Chromium driven by Selenium, signed in to Superset.
+
+The browser runs with a fresh profile and with every background service Chrome would
+otherwise call home for switched off, so a test run touches nothing but Superset.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from boxoffice.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WINDOW = (1600, 1300)
+CHROME_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--hide-scrollbars",
+)
+
+
+@contextmanager
+def chromium() -> Iterator[webdriver.Chrome]:
+    """A headless Chromium with a throw-away profile; always quits."""
+    profile = tempfile.mkdtemp(prefix="boxoffice-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument(f"--window-size={WINDOW[0]},{WINDOW[1]}")
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def poll(check: Callable[[], Any], *, deadline_seconds: float, what: str,
+         every: float = 0.5) -> Any:
+    """Call `check` until it returns something truthy; fail with its last answer."""
+    deadline = time.monotonic() + deadline_seconds
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {deadline_seconds:.0f} s waiting for {what}; "
+                         f"last: {last!r}")
+
+
+def log_in(driver: WebDriver, settings: Settings) -> None:
+    """Sign in through Superset's login form as the admin user."""
+    driver.get(f"{settings.superset_url}/login/")
+    poll(lambda: driver.find_elements(By.NAME, "username"), deadline_seconds=60,
+         what="Superset's login form")
+    driver.find_element(By.NAME, "username").send_keys(settings.superset_admin_user)
+    driver.find_element(By.NAME, "password").send_keys(
+        settings.secret("superset_admin_password"))
+    driver.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+    poll(lambda: "/login" not in driver.current_url, deadline_seconds=60,
+         what="the login to complete")
+
+
+def screenshot(driver: WebDriver, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(path))
+    return path

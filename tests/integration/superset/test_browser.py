@@ -1,0 +1,96 @@
+"""Both dashboards in Debian's headless Chromium: sign in, open each, wait for every chart,
+save a screenshot (test-artifacts/superset/), and fail on any chart that errs or is empty.
+
+The screenshots in docs/images/ (shown in the README) are copies of these artifacts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+
+from boxoffice.bi.client import SupersetClient
+from boxoffice.settings import REPO_ROOT, Settings
+from tests.integration.superset.browser import chromium, log_in, poll, screenshot
+from tests.integration.superset.festival_data import Festival
+
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "superset"
+RENDER_DEADLINE_SECONDS = 120.0
+ERROR_SELECTOR = ".alert-danger, .ant-alert-error, [data-test='error-tooltip']"
+ERROR_WORDS = re.compile(r"Unexpected error|Error:|DB::Exception|No results were returned")
+DASHBOARDS = ("acl-all-stars", "live-box-office")
+WIDTH = 1600
+HEIGHT_WHILE_RENDERING = 2000
+
+
+def chart_state(chart: WebElement) -> str:
+    """'error: ...', 'data' or 'waiting' for one chart of a dashboard."""
+    text = chart.text
+    if chart.find_elements(By.CSS_SELECTOR, ERROR_SELECTOR) or ERROR_WORDS.search(text):
+        return "error: " + " ".join(text.split())[:300]
+    viz = chart.get_attribute("data-test-viz-type") or ""
+    title = chart.get_attribute("data-test-chart-name") or ""
+    if viz.startswith("echarts") and chart.find_elements(By.CSS_SELECTOR, "canvas"):
+        return "data"
+    if viz == "table" and chart.find_elements(By.CSS_SELECTOR, "tbody tr td"):
+        return "data"
+    if viz.startswith("big_number") and re.search(r"\d", text.replace(title, "", 1)):
+        return "data"
+    return "waiting"
+
+
+def chart_states(driver: WebDriver) -> dict[str, str]:
+    return {str(chart.get_attribute("data-test-chart-name")): chart_state(chart)
+            for chart in driver.find_elements(By.CSS_SELECTOR, "[data-test-chart-id]")}
+
+
+def wait_for_charts(driver: WebDriver, expected: int) -> dict[str, str]:
+    def settled() -> dict[str, str] | None:
+        states = chart_states(driver)
+        errors = {n: s for n, s in states.items() if s.startswith("error")}
+        assert not errors, f"charts show errors: {errors}"
+        done = len(states) == expected and all(s == "data" for s in states.values())
+        return states if done else None
+
+    try:
+        result: dict[str, str] = poll(settled, deadline_seconds=RENDER_DEADLINE_SECONDS,
+                                      what=f"{expected} charts to render with data")
+    except AssertionError:
+        screenshot(driver, ARTIFACTS / "failed.png")
+        raise AssertionError(f"charts did not all render: {chart_states(driver)}") from None
+    return result
+
+
+def full_page_screenshot(driver: WebDriver, path: Path) -> Path:
+    """Shrink the window to the dashboard's height, hide toasts, and capture it."""
+    driver.execute_script(
+        "document.querySelectorAll('[data-test=\"toast-container\"], .toast-container')"
+        ".forEach(e => e.remove());")
+    height = int(driver.execute_script(
+        "return Math.max(...Array.from(document.querySelectorAll("
+        "'[data-test-chart-id], .dashboard-component-chart-holder'),"
+        " e => e.getBoundingClientRect().bottom + window.scrollY))"))
+    driver.set_window_size(WIDTH, min(max(height + 100, 900), HEIGHT_WHILE_RENDERING))
+    return screenshot(driver, path)
+
+
+@pytest.mark.parametrize("slug", DASHBOARDS)
+def test_dashboard_renders_every_chart_with_data(festival: Festival, superset: Settings,
+                                                 admin: SupersetClient, slug: str) -> None:
+    expected = len(admin.request("GET", f"/api/v1/dashboard/{slug}/charts")["result"])
+    with chromium() as driver:
+        driver.set_window_size(WIDTH, HEIGHT_WHILE_RENDERING)
+        log_in(driver, superset)
+        driver.get(f"{superset.superset_url}/superset/dashboard/{slug}/")
+        states = wait_for_charts(driver, expected)
+        path = full_page_screenshot(driver, ARTIFACTS / f"{slug}.png")
+        # a resize re-renders the charts: they must still all be there with data
+        wait_for_charts(driver, expected)
+        screenshot(driver, path)
+    assert len(states) == expected > 0
+    assert path.stat().st_size > 10_000
