@@ -203,12 +203,35 @@ def _load_or_generate_secrets(state_dir: Path) -> dict[str, str]:
     return stored
 
 
+# Written by `boxoffice replay cdc` when it switches the pipeline to a new facts topic;
+# every later process of the state directory then uses that generation.
+GENERATION_FILE = "facts-generation.json"
+GENERATION_FIELDS = ("facts_topic", "faust_app_id")
+
+
+def _generation(state_dir: Path, overrides: dict[str, Any]) -> dict[str, str]:
+    """The facts topic and processors' app id a replay switched to, where nothing
+    explicit (an override or a BOXOFFICE_ variable) names them."""
+    try:
+        stored = json.loads((state_dir / GENERATION_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    environment = {key.upper() for key in os.environ}
+    return {name: str(stored[name]) for name in GENERATION_FIELDS
+            if name in stored and name not in overrides
+            and f"BOXOFFICE_{name.upper()}" not in environment}
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and overrides, with credentials filled in.
 
-    Overrides beat the environment; the environment beats generated credentials.
+    Overrides beat the environment; the environment beats generated credentials and the
+    facts generation a replay recorded (GENERATION_FILE).
     """
     settings = Settings(**overrides)
+    generation = _generation(settings.state_dir, overrides)
+    if generation:
+        settings = settings.model_copy(update=generation)
     generated = _load_or_generate_secrets(settings.state_dir)
     fill = {
         name: SecretStr(generated[name])

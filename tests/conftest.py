@@ -8,8 +8,11 @@ with Docker, `tests/containers.py` starts the same services from official images
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,8 +21,13 @@ from tests.providers import docker_available, test_settings
 
 
 @pytest.fixture(scope="session")
-def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return test_settings(tmp_path_factory.mktemp("stack"))
+def stack_settings() -> Iterator[Settings]:
+    """The session's stack lives outside pytest's temp root: pytest resets that root to
+    0700, and PostgreSQL runs as another OS user that must reach its data directory."""
+    state_dir = Path(tempfile.mkdtemp(prefix="boxoffice-stack-"))
+    state_dir.chmod(0o755)
+    yield test_settings(state_dir)
+    shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

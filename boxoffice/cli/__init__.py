@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from boxoffice.cli import operate, pipeline, processors, source, stack, superset, warehouse
+from boxoffice.cli import (
+    operate,
+    pipeline,
+    processors,
+    replay,
+    source,
+    stack,
+    superset,
+    warehouse,
+)
 from boxoffice.cli.common import console, settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -26,6 +35,7 @@ app.add_typer(warehouse.app, name="warehouse")
 app.command(name="sink")(warehouse.sink)
 app.add_typer(superset.app, name="superset")
 app.add_typer(processors.app, name="processors")
+app.add_typer(replay.app, name="replay")
 
 
 @app.command("compose-env")
