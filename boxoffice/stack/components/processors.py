@@ -15,4 +15,10 @@ class ProcessorWorker(ProjectProcess):
         super().__init__(settings=settings)
         if index:
             self.name = f"processors-{index}"  # type: ignore[misc]
+        self.index = index
         self.arguments = ("processors", "worker", "--index", str(index))  # type: ignore[misc]
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """The worker's metrics page (what `boxoffice status` reads)."""
+        return {"web": self.settings.faust_web_port + self.index}

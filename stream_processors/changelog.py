@@ -1,0 +1,71 @@
+"""The join state's changelog: a compacted topic, one partition per join partition.
+
+Every stored entry of a `JoinState` ("t:42" -> [lsn, version, ...]) is written here in
+the same Kafka transaction as the deltas it caused and the join-topic offsets it
+consumed, so the state, the facts and the consumer position move together or not at
+all. Recovery reads one partition from the beginning up to its last stable offset with
+``isolation.level=read_committed``, so aborted (crashed) batches are never seen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from boxoffice.settings import Settings
+
+
+def changelog_topic(settings: Settings) -> str:
+    return f"{settings.faust_app_id}-join-state-changelog"
+
+
+def ensure_changelog(settings: Settings, *, timeout: float = 30.0) -> None:
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    name = changelog_topic(settings)
+    if name in admin.list_topics(timeout=timeout).topics:
+        return
+    topic = NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1,
+                     config={"cleanup.policy": "compact"})
+    try:
+        admin.create_topics([topic], request_timeout=timeout)[name].result(timeout)
+    except Exception as exc:
+        if "TOPIC_ALREADY_EXISTS" not in str(exc):
+            raise RuntimeError(f"processors: cannot create topic {name}: {exc}") from exc
+
+
+def encode_entry(key: str, entry: tuple[Any, ...]) -> tuple[bytes, bytes]:
+    return key.encode(), json.dumps(entry, separators=(",", ":")).encode()
+
+
+def read_partition(settings: Settings, partition: int, *, timeout: float = 120.0
+                   ) -> Iterator[tuple[str, list[Any]]]:
+    """Every committed (key, entry) of one changelog partition, oldest first."""
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
+                         "group.id": f"{settings.faust_app_id}-recovery",
+                         "enable.auto.commit": False,
+                         "isolation.level": "read_committed",
+                         "enable.partition.eof": True})
+    try:
+        tp = TopicPartition(changelog_topic(settings), partition, OFFSET_BEGINNING)
+        _, high = consumer.get_watermark_offsets(tp, timeout=timeout)
+        if high == 0:
+            return
+        consumer.assign([tp])
+        done = False
+        while not done:
+            for message in consumer.consume(10_000, timeout=1.0):
+                error = message.error()
+                if error is not None:
+                    if error.code() == error._PARTITION_EOF:
+                        done = True
+                        continue
+                    raise RuntimeError(f"processors: reading the state changelog: {error}")
+                key, value = message.key(), message.value()
+                if key is not None and value is not None:
+                    yield key.decode(), json.loads(value)
+    finally:
+        consumer.close()

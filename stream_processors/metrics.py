@@ -1,0 +1,59 @@
+"""The worker's counters and the JSON page `boxoffice status` reads.
+
+Counters only ever grow; `tick()` (the worker's 5-second timer) turns their growth into
+events per second, so any number of readers (the web page, the metrics topic, `boxoffice
+status`) see the same rates without disturbing each other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Metrics:
+    worker: str
+    events_in: int = 0
+    events_out: int = 0
+    facts_out: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    heartbeats: int = 0
+    rebalances: int = 0
+    pending: Callable[[], int] = field(default=lambda: 0)
+    lag: Callable[[], Mapping[str, int]] = field(default=dict)
+    rate_in: float = 0.0
+    rate_out: float = 0.0
+    _last: tuple[float, int, int] = field(default_factory=lambda: (time.monotonic(), 0, 0))
+
+    def tick(self) -> None:
+        """Update the per-second rates from the counters' growth since the last tick."""
+        now = time.monotonic()
+        then, seen_in, seen_out = self._last
+        elapsed = max(now - then, 1e-6)
+        self.rate_in = (self.events_in - seen_in) / elapsed
+        self.rate_out = (self.events_out - seen_out) / elapsed
+        self._last = (now, self.events_in, self.events_out)
+
+    def snapshot(self) -> dict[str, Any]:
+        lag = dict(self.lag())
+        return {
+            "stage": "processors",
+            "worker": self.worker,
+            "ts_ms": int(time.time() * 1000),
+            "events_in": self.events_in,
+            "events_out": self.events_out,
+            "facts_out": self.facts_out,
+            "events_in_per_s": round(self.rate_in, 1),
+            "events_out_per_s": round(self.rate_out, 1),
+            "pending_joins": self.pending(),
+            "duplicates": self.duplicates,
+            "dead_letters": self.dead_letters,
+            "heartbeats": self.heartbeats,
+            "rebalances": self.rebalances,
+            "consumer_lag": sum(lag.values()),
+            "consumer_lag_by_partition": lag,
+        }

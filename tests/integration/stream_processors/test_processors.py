@@ -1,0 +1,149 @@
+"""The processors against a real broker: Debezium-shaped input in, signed facts out.
+
+Every test checks the same thing in the end: the facts topic (read committed, like the
+sink), summed by sign, equals the join of the source model's final state.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from boxoffice.settings import Settings
+from stream_processors.app import METRICS_PAGE
+from tests.integration.stream_processors.harness import (
+    TopicReader,
+    produce,
+    produce_changes,
+    signed_sum,
+    start_worker,
+    stop,
+    workload,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _wait_equal(settings: Settings, expected: object, *, deadline_s: float = 180.0) -> None:
+    reader = TopicReader(settings, settings.facts_topic)
+    try:
+        equal = reader.poll_until(lambda recs: signed_sum(recs) == expected,
+                                  deadline_s=deadline_s)
+        got = signed_sum(reader.records)
+        assert equal, (f"facts differ from the join: {len(got - expected)} extra, "  # type: ignore[operator]
+                       f"{len(expected - got)} missing of {sum(expected.values())}")  # type: ignore[attr-defined,operator]
+    finally:
+        reader.close()
+
+
+def _wait_for(predicate: object, *, deadline_s: float = 120.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not reached before the deadline")
+
+
+def _facts_seen(settings: Settings, reader: TopicReader, at_least: int) -> bool:
+    reader.poll_until(lambda recs: len(recs) >= at_least, deadline_s=0.5)
+    return len(reader.records) >= at_least
+
+
+def test_signed_facts_equal_the_join_and_metrics_are_served(
+        proc_settings: Settings, tmp_path: Path) -> None:
+    model = workload(seed=1)
+    produce_changes(proc_settings, model.changes)
+    worker = start_worker(proc_settings, index=0, log=tmp_path / "worker.log")
+    try:
+        _wait_equal(proc_settings, model.expected_join())
+        url = (f"http://{proc_settings.bind_host}:{proc_settings.faust_web_port}"
+               f"{METRICS_PAGE}")
+        page = requests.get(url, timeout=5).json()
+        assert page["events_in"] >= len(model.changes)
+        assert page["pending_joins"] == sum(
+            1 for t in model.rows["tickets"].values()
+            if t["purchase_id"] not in model.rows["purchases"]
+            or t["performance_id"] not in model.rows["performances"])
+        assert {"events_in_per_s", "events_out_per_s", "dead_letters",
+                "consumer_lag"} <= page.keys()
+    finally:
+        stop(worker)
+
+
+def test_malformed_records_go_to_dead_letters_and_the_rest_is_processed(
+        proc_settings: Settings, tmp_path: Path) -> None:
+    model = workload(seed=2, tickets=500, changes=300)
+    tickets_topic = f"{proc_settings.topic_prefix}.{proc_settings.source_schema}.tickets"
+    half = len(model.changes) // 2
+    produce_changes(proc_settings, model.changes[:half])
+    produce(proc_settings, [(tickets_topic, b'{"id": 1}', b"this is not json"),
+                            (tickets_topic, b'{"id": 2}', b'{"op": "x", "source": {}}')])
+    produce_changes(proc_settings, model.changes[half:])
+    worker = start_worker(proc_settings, index=0, log=tmp_path / "worker.log")
+    dead = TopicReader(proc_settings, proc_settings.dead_letter_topic)
+    try:
+        _wait_equal(proc_settings, model.expected_join())
+        assert dead.poll_until(lambda recs: len(recs) >= 2, deadline_s=60)
+        letters = [json.loads(value) for _, value in dead.records]
+        assert {d["topic"] for d in letters} == {tickets_topic}
+        assert {d["value"] for d in letters} == {"this is not json",
+                                                  '{"op": "x", "source": {}}'}
+        assert all(d["stage"] == "processors" and d["reason"] and d["offset"] >= 0
+                   and d["partition"] >= 0 for d in letters)
+    finally:
+        dead.close()
+        stop(worker)
+
+
+def test_kill_9_three_times_mid_stream_still_equal(proc_settings: Settings,
+                                                    tmp_path: Path) -> None:
+    model = workload(seed=3, tickets=6000, purchases=1500, performances=60, changes=8000)
+    size = len(model.changes)
+    chunks = [model.changes[i * size // 4:(i + 1) * size // 4] for i in range(4)]
+    log = tmp_path / "worker.log"
+    reader = TopicReader(proc_settings, proc_settings.facts_topic)
+    try:
+        for chunk in chunks[:3]:
+            seen = len(reader.records)
+            produce_changes(proc_settings, chunk)
+            worker = start_worker(proc_settings, index=0, log=log)
+            _wait_for(lambda seen=seen: _facts_seen(proc_settings, reader, seen + 1))
+            stop(worker, kill=True)  # kill -9 while the chunk is being processed
+        produce_changes(proc_settings, chunks[3])
+        worker = start_worker(proc_settings, index=0, log=log)
+        try:
+            _wait_equal(proc_settings, model.expected_join())
+        finally:
+            stop(worker)
+        assert log.read_text().count("recovered:") >= 4  # every start recovered state
+    finally:
+        reader.close()
+
+
+def test_two_workers_one_stopped_mid_stream_still_equal(proc_settings: Settings,
+                                                         tmp_path: Path) -> None:
+    model = workload(seed=4, tickets=6000, purchases=1500, performances=60, changes=6000)
+    half = len(model.changes) // 2
+    logs = [tmp_path / "worker-0.log", tmp_path / "worker-1.log"]
+    first = start_worker(proc_settings, index=0, log=logs[0])
+    second = start_worker(proc_settings, index=1, log=logs[1])
+    reader = TopicReader(proc_settings, proc_settings.facts_topic)
+    try:
+        _wait_for(lambda: all("now owns join partitions [" in p.read_text()
+                              for p in logs if p.exists()) and all(p.exists() for p in logs))
+        produce_changes(proc_settings, model.changes[:half])
+        _wait_for(lambda: _facts_seen(proc_settings, reader, 1))
+        stop(second)  # a clean stop: the group rebalances at once
+        produce_changes(proc_settings, model.changes[half:])
+        _wait_equal(proc_settings, model.expected_join())
+        rebalances = logs[0].read_text().count("rebalance: worker")
+        assert rebalances >= 2, "the surviving worker logged no rebalance"
+    finally:
+        reader.close()
+        stop(first)
+        stop(second)

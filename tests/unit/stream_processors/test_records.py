@@ -1,0 +1,87 @@
+"""Parsing Debezium records, the join-topic format, dead letters and heartbeats."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from stream_processors.changes import ChangeRecordError, parse_change
+from stream_processors.deadletters import dead_letter
+from stream_processors.heartbeats import heartbeat_record
+from stream_processors.join import JoinState
+from stream_processors.routing import route
+from stream_processors.wire import decode, encode, fact_json
+from tests.unit.stream_processors.cdc_model import SALT, SourceModel, performance, purchase, ticket
+
+ENVELOPE: dict[str, Any] = {"before": None, "op": "c", "source": {"lsn": 77, "ts_ms": 5, "txId": 3},
+            "ts_ms": 6,
+            "after": {"id": 4, "price": 25, "performance_id": 2, "purchase_id": 9,
+                      "ticketnum": "X"}}
+
+
+def test_a_debezium_insert_parses_into_a_change() -> None:
+    change = parse_change("tickets", b'{"id": 4}', json.dumps(ENVELOPE).encode())
+    assert change is not None
+    assert (change.key, change.op, change.lsn, change.ts_ms) == (4, "c", 77, 5)
+    assert parse_change("tickets", b'{"id": 4}', None) is None  # tombstone
+
+
+@pytest.mark.parametrize("value, reason", [
+    (b"not json", "not JSON"),
+    (b"[1]", "JSON object"),
+    (json.dumps({**ENVELOPE, "op": "x"}).encode(), "op must be"),
+    (json.dumps({**ENVELOPE, "source": {"lsn": "a", "ts_ms": 1}}).encode(), "integers"),
+    (json.dumps({**ENVELOPE, "after": {"id": 4}}).encode(), "lacks"),
+    (json.dumps({**ENVELOPE, "after": {**ENVELOPE["after"], "price": "9"}}).encode(),
+     "price must be an integer"),
+])
+def test_malformed_records_raise_with_a_reason(value: bytes, reason: str) -> None:
+    with pytest.raises(ChangeRecordError, match=reason):
+        parse_change("tickets", b'{"id": 4}', value)
+
+
+def test_the_join_topic_format_round_trips() -> None:
+    change = parse_change("tickets", b'{"id": 4}', json.dumps(ENVELOPE).encode())
+    assert change is not None
+    back = decode(encode(change))
+    assert (back.table, back.key, back.op, back.lsn, back.ts_ms) == ("tickets", 4, "c", 77, 5)
+    assert back.after == {k: ENVELOPE["after"][k]  # type: ignore[index]
+                          for k in ("id", "price", "performance_id", "purchase_id")}
+
+
+def test_fact_json_is_byte_identical_to_the_contract() -> None:
+    src, state = SourceModel(), JoinState(salt=SALT)
+    state.apply(src.upsert("performances", performance(1, 7, 3)))
+    state.apply(src.upsert("purchases", purchase(10, 99)))
+    [fact] = state.apply(src.upsert("tickets", ticket(1, 25, 1, 10)))
+    assert fact_json(fact) == fact.to_json()
+
+
+def test_a_ticket_moving_between_partitions_leaves_one_and_enters_the_other() -> None:
+    src = SourceModel()
+    src.upsert("tickets", ticket(1, 25, 1, purchase_id=3))
+    moved = src.upsert("tickets", ticket(1, 25, 1, purchase_id=4))
+    routed = route(moved, partitions=3)
+    assert [(p, c.op) for p, c in routed] == [(1, "u"), (0, "d")]
+    assert [p for p, _ in route(src.upsert("performances", performance(1, 2, 3)), 3)] == \
+        [0, 1, 2]
+
+
+def test_dead_letters_carry_origin_and_truncate_the_value() -> None:
+    record = json.loads(dead_letter(reason="bad", topic="t", partition=2, offset=9,
+                                    key=b"k", value=b"v" * 10_000))
+    assert (record["stage"], record["topic"], record["partition"], record["offset"]) == \
+        ("processors", "t", 2, 9)
+    assert len(record["value"]) == 4096
+
+
+def test_heartbeats_are_stamped() -> None:
+    value = json.dumps({"after": {"id": 1, "ts": "2022-10-07T19:00:00.000000Z"},
+                        "source": {"ts_ms": 123}}).encode()
+    assert json.loads(heartbeat_record(value, now_ms=456) or b"") == {
+        "source_ts_ms": 123, "heartbeat_ts": "2022-10-07T19:00:00.000000Z",
+        "processed_ts_ms": 456}
+    with pytest.raises(ChangeRecordError):
+        heartbeat_record(b"{}", now_ms=1)
