@@ -25,6 +25,7 @@ from boxoffice.settings import Settings
 from boxoffice.stack.component import Component, Progress
 
 STOP_GRACE_SECONDS = 20.0
+PORT_RELEASE_GRACE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,13 @@ class Supervisor:
         return [c for c in self.components if c.name in wanted]
 
     def _check_ports_free(self, component: Component) -> None:
+        """Refuse ports another program holds, after a short grace period: a process we
+        just killed (many-threaded JVMs especially) can keep its sockets for a moment
+        after its main thread is gone."""
         for role, port in component.ports.items():
+            deadline = time.monotonic() + PORT_RELEASE_GRACE_SECONDS
+            while port_in_use(self.settings.bind_host, port) and time.monotonic() < deadline:
+                time.sleep(0.25)
             if port_in_use(self.settings.bind_host, port):
                 raise ComponentError(
                     component.name,
