@@ -6,7 +6,7 @@ SCALE ?= 0.1
 PY := .venv/bin/python
 BOXOFFICE := .venv/bin/boxoffice
 
-.PHONY: bootstrap demo test lint unit integration bench down clean
+.PHONY: bootstrap demo test lint unit integration bench chaos down clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -27,8 +27,14 @@ lint:
 unit:
 	$(PY) -m pytest tests/unit
 
+# The whole fault matrix (every component killed at 10, 50 and 90 %); `make test` runs
+# the CI tier of the same suite. See docs/chaos.md.
+chaos: bootstrap
+	BOXOFFICE_CHAOS_FULL=1 $(PY) -m pytest -p no:cacheprovider -m chaos tests/chaos
+
+# `make bench ONLY=history,live` runs a subset (names: bench/run_all.py --help).
 bench: bootstrap
-	$(PY) -m bench.run_all
+	$(PY) -m bench.run_all $(if $(ONLY),--only $(ONLY))
 
 clean:
 	$(BOXOFFICE) stack down || true

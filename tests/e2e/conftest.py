@@ -1,26 +1,23 @@
-"""The whole pipeline for end-to-end tests: services from the provider, then `up`."""
+"""The whole pipeline for end-to-end tests, with names no other test shares."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from boxoffice import pipeline
 from boxoffice.settings import Settings
-from boxoffice.stack.components import pipeline_components
-from boxoffice.stack.supervisor import Supervisor
-from tests.native import NativeProvider
+from tests.isolated_pipeline import IsolatedPipeline
 
 
 @pytest.fixture(scope="session")
 def running_pipeline(
-    service_provider: object, postgres: Settings, kafka: Settings, connect: Settings,
-    clickhouse: Settings, superset: Settings,
+    postgres: Settings, kafka: Settings, connect: Settings, clickhouse: Settings,
 ) -> Iterator[Settings]:
-    settings = postgres
-    native = isinstance(service_provider, NativeProvider)
-    pipeline.up(settings, lambda line: print(f"[up] {line}"), start_services=native)
-    yield settings
-    Supervisor(settings=settings, components=pipeline_components(settings)).down(
-        progress=lambda line: print(f"[down] {line}"))
+    """Services from the session's provider; source, topics and warehouse the e2e's own."""
+    pipeline = IsolatedPipeline.create(postgres, f"e2e_{uuid.uuid4().hex[:8]}",
+                                       say=lambda line: print(f"[e2e] {line}"))
+    pipeline.up()
+    yield pipeline.settings
+    pipeline.remove()

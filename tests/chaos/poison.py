@@ -1,0 +1,57 @@
+"""Poison records for the CDC topics: each one a contract break the pipeline must route
+to the dead-letter topic, never store and never stop on.
+
+Keys use negative ids, which no source row has, so the compacted topics keep every real
+row's latest value and no dimension or fact could be confused with a real one.
+"""
+
+from __future__ import annotations
+
+import json
+
+from confluent_kafka import Producer
+
+from boxoffice.settings import Settings
+from connectors.config import topic
+from tests.chaos.deadletters import Origin
+
+__all__ = ["POISON", "Origin", "inject"]
+
+SOURCE = {"lsn": 1, "ts_ms": 1}
+
+POISON: dict[str, list[bytes]] = {
+    # read by the processors
+    "tickets": [
+        b'{"op": "c", "after": {"id": -101',  # malformed JSON (cut short)
+        json.dumps({"op": "c", "source": SOURCE,  # wrong shape: price is text, no purchase
+                    "after": {"id": -102, "price": "free"}}).encode(),
+        b"[1, 2, 3]",  # JSON, but not an envelope
+    ],
+    # read by the sink (dimension)
+    "bands": [
+        b"\xff\xfe not even text",
+        json.dumps({"op": "c", "source": SOURCE,  # wrong shape: name a number, fee text
+                    "after": {"id": -201, "name": 42, "fee": "a lot"}}).encode(),
+    ],
+}
+
+
+def inject(settings: Settings) -> set[Origin]:
+    """Produce every poison record; return their (topic, partition, offset)."""
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all"})
+    origins: set[Origin] = set()
+    failures: list[str] = []
+
+    def delivered(error: object, message: object) -> None:
+        if error is not None:
+            failures.append(str(error))
+        else:
+            origins.add((message.topic(), message.partition(),  # type: ignore[attr-defined]
+                         message.offset()))  # type: ignore[attr-defined]
+
+    for table, values in POISON.items():
+        for number, value in enumerate(values, start=1):
+            producer.produce(topic(settings, table), key=json.dumps({"id": -number}).encode(),
+                             value=value, on_delivery=delivered)
+    assert producer.flush(30) == 0 and not failures, f"poison not delivered: {failures}"
+    return origins
