@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,7 +25,8 @@ from boxoffice.settings import Settings
 from tests.native import NativeProvider
 from tests.providers import test_settings
 from warehouse.executor import ClientExecutor, connect
-from warehouse.migrate import migrate
+from warehouse.migrate import load_migrations, migrate
+from warehouse.users import READER_MAX_EXECUTION_SECONDS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_MS = {1.0: 100.0, 10.0: 300.0}
@@ -43,6 +45,7 @@ QUERIES = {
     "dq_tickets_without_band_or_venue":
         "SELECT * FROM {db}.dq_tickets_without_band_or_venue",
     "dq_table_counts": "SELECT * FROM {db}.dq_table_counts",
+    "dq_repeated_deltas": "SELECT * FROM {db}.dq_repeated_deltas LIMIT 1000",
 }
 
 PERFORMANCES, BANDS, VENUES = 2500, 1400, 9
@@ -75,47 +78,119 @@ def generate(executor: ClientExecutor, db: str, scale: float) -> int:
     return tickets
 
 
+def settle(executor: ClientExecutor, db: str, deadline_seconds: float = 600) -> float:
+    """Wait until background merges of the freshly loaded history are done: a history
+    loaded long ago is merged, and measuring while ClickHouse merges millions of rows
+    measures the merges. Returns the seconds waited (bounded by the deadline)."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < deadline_seconds:
+        ((merging,),) = executor.rows(
+            f"SELECT count() FROM system.merges WHERE database = '{db}'")
+        ((mutating,),) = executor.rows(
+            f"SELECT count() FROM system.mutations WHERE database = '{db}' AND NOT is_done")
+        if merging == 0 and mutating == 0:
+            break
+        time.sleep(0.5)
+    return time.perf_counter() - began
+
+
+def parts(executor: ClientExecutor, db: str) -> dict[str, int]:
+    return {str(table): int(n) for table, n in executor.rows(
+        f"SELECT table, count() FROM system.parts WHERE database = '{db}' AND active "
+        f"GROUP BY table ORDER BY table")}
+
+
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-def bench(settings: Settings, scale: float, runs: int) -> dict[str, object]:
-    db = f"bench_views_{str(scale).replace('.', '_')}"
-    executor = ClientExecutor(connect(settings))
-    executor.command(f"DROP DATABASE IF EXISTS {db}")
-    migrate(executor, db)
-    began = time.perf_counter()
-    tickets = generate(executor, db, scale)
-    load_seconds = time.perf_counter() - began
-    reader = connect(settings, reader=True, database=db)
-    views: dict[str, dict[str, float]] = {}
+def measure(settings: Settings, dbs: list[str],
+            runs: int) -> list[dict[str, dict[str, float]]]:
+    """p50/p95 of every view through HTTP as the read-only user (as Superset asks). With
+    several databases their queries alternate run by run, so they share the same load."""
+    readers = [connect(settings, reader=True, database=db) for db in dbs]
+    results: list[dict[str, dict[str, float]]] = [{} for _ in dbs]
     for name, sql in QUERIES.items():
-        query = sql.format(db=db)
-        reader.query(query)  # warm-up
-        samples = []
+        alive: list[int] = []
+        for i, db in enumerate(dbs):
+            try:
+                readers[i].query(sql.format(db=db))  # warm-up
+                alive.append(i)
+            except Exception as exc:  # e.g. over the reader's max_execution_time
+                error = " ".join(str(exc).split())[:300]
+                print(f"{name} ({db}): {error}")
+                limit_ms = READER_MAX_EXECUTION_SECONDS * 1000.0  # did not answer in time
+                results[i][name] = {"p50_ms": limit_ms, "p95_ms": limit_ms, "rows": 0,
+                                    "load_avg_1m": round(os.getloadavg()[0], 2),
+                                    "error": error}  # type: ignore[dict-item]
+        samples: dict[int, list[float]] = {i: [] for i in alive}
+        rows: dict[int, int] = {}
+        before = os.getloadavg()[0]
         for _ in range(runs):
-            t0 = time.perf_counter()
-            result = reader.query(query)
-            samples.append((time.perf_counter() - t0) * 1000)
-        views[name] = {"p50_ms": statistics.median(samples), "p95_ms": p95(samples),
-                       "rows": len(result.result_rows)}
-    executor.command(f"DROP DATABASE IF EXISTS {db}")
-    return {"scale": scale, "tickets": tickets, "load_seconds": load_seconds, "runs": runs,
-            "target_p95_ms": TARGET_MS.get(scale), "views": views}
+            for i in alive:
+                t0 = time.perf_counter()
+                result = readers[i].query(sql.format(db=dbs[i]))
+                samples[i].append((time.perf_counter() - t0) * 1000)
+                rows[i] = len(result.result_rows)
+        load = round((before + os.getloadavg()[0]) / 2, 2)
+        for i in alive:
+            results[i][name] = {"p50_ms": statistics.median(samples[i]),
+                                "p95_ms": p95(samples[i]), "rows": rows[i],
+                                "load_avg_1m": load}
+    for reader in readers:
+        reader.close()
+    return results
+
+
+def bench(settings: Settings, scale: float, runs: int,
+          before_version: int | None = None) -> dict[str, object]:
+    """Load, let merges finish, measure. With `before_version`, a second database gets
+    the same history with the schema as of that migration, and the two are queried
+    alternately: a before/after ratio under the same machine load."""
+    db = f"bench_views_{str(scale).replace('.', '_')}"
+    dbs = [db] if before_version is None else [db, f"{db}_before"]
+    executor = ClientExecutor(connect(settings))
+    migrations = load_migrations()
+    load_seconds = 0.0
+    for name in dbs:
+        executor.command(f"DROP DATABASE IF EXISTS {name}")
+        migrate(executor, name, migrations=[m for m in migrations if name == db
+                                            or before_version is None
+                                            or m.version <= before_version])
+        began = time.perf_counter()
+        tickets = generate(executor, name, scale)
+        load_seconds = time.perf_counter() - began
+    settle_seconds = sum(settle(executor, name) for name in dbs)
+    report: dict[str, object] = {
+        "scale": scale, "tickets": tickets, "load_seconds": load_seconds,
+        "settle_seconds": settle_seconds, "runs": runs,
+        "target_p95_ms": TARGET_MS.get(scale), "cpus": os.cpu_count(),
+        "active_parts": parts(executor, db)}
+    measured = measure(settings, dbs, runs)
+    report["views"] = measured[0]
+    if before_version is not None:
+        report["before_version"] = before_version
+        report["views_before"] = measured[1]
+    for name in dbs:
+        executor.command(f"DROP DATABASE IF EXISTS {name}")
+    return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--before-version", type=int, default=None,
+                        help="also measure, run by run alternately, the same history "
+                             "with the schema as of this migration")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-views-") as state:
         settings = test_settings(Path(state))
         provider = NativeProvider(settings)
         try:
             provider.ensure("clickhouse")
-            report = bench(settings, args.scale, args.runs)
+            report = bench(settings, args.scale, args.runs, args.before_version)
         finally:
             provider.close()
     RESULTS.mkdir(exist_ok=True)
@@ -124,10 +199,17 @@ def main() -> None:
     target = report["target_p95_ms"]
     print(f"scale {args.scale:g}: {report['tickets']:,} tickets loaded in "
           f"{report['load_seconds']:.1f}s; {args.runs} runs per view; target p95 < {target} ms")
-    print(f"{'view':36} {'p50 ms':>8} {'p95 ms':>8} {'rows':>8}  ok")
+    before: dict[str, dict[str, float]] = report.get("views_before") or {}  # type: ignore[assignment]
+    print(f"{'view':36} {'p50 ms':>8} {'p95 ms':>8} {'rows':>8} {'load':>6}  ok"
+          + (f"  {'before p50':>10} {'before p95':>10} {'load':>6}" if before else ""))
     for name, row in report["views"].items():  # type: ignore[attr-defined]
         ok = "yes" if target is None or row["p95_ms"] < target else "NO"
-        print(f"{name:36} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['rows']:8.0f}  {ok}")
+        line = (f"{name:36} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['rows']:8.0f} "
+                f"{row['load_avg_1m']:6.2f}  {ok:3}")
+        if name in before:
+            old = before[name]
+            line += f" {old['p50_ms']:10.1f} {old['p95_ms']:10.1f} {old['load_avg_1m']:6.2f}"
+        print(line)
     print(f"written to {out}")
 
 

@@ -1,6 +1,6 @@
 """Turn the single-server DDL into DDL for a ClickHouse cluster.
 
-The migrations are written once, for one server. On a cluster every CREATE gets
+The migrations are written once, for one server. On a cluster every CREATE and ALTER gets
 ``ON CLUSTER`` (so one statement reaches every node) and every *MergeTree engine becomes
 its Replicated twin, keyed in Keeper by shard and table; block deduplication then works
 through the replicated log, so ``non_replicated_deduplication_window`` becomes
@@ -30,6 +30,7 @@ _CREATE = re.compile(
     r"(?:IF\s+NOT\s+EXISTS\s+)?)([\w.`]+)",
     re.IGNORECASE,
 )
+_ALTER = re.compile(r"^(\s*ALTER\s+TABLE\s+)([\w.`]+)", re.IGNORECASE)
 _ENGINE = re.compile(
     r"\bENGINE\s*=\s*(Replacing|Summing|Aggregating|Collapsing|VersionedCollapsing|)"
     r"MergeTree\b(\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\))?",
@@ -44,10 +45,14 @@ def _replicated_engine(match: re.Match[str], options: ClusterOptions) -> str:
 
 
 def to_cluster(statement: str, options: ClusterOptions) -> str:
-    """The cluster form of one statement; statements that create nothing pass unchanged."""
-    if not _CREATE.match(statement):
-        return statement
+    """The cluster form of one statement; statements that create or alter nothing pass
+    unchanged. ALTER TABLE (projections, table settings) also runs ON CLUSTER."""
     if re.search(r"\bON\s+CLUSTER\b", statement, re.IGNORECASE):
+        return statement
+    if _ALTER.match(statement):
+        return _ALTER.sub(lambda m: f"{m.group(1)}{m.group(2)} ON CLUSTER '{options.name}'",
+                          statement, count=1)
+    if not _CREATE.match(statement):
         return statement
     text = _CREATE.sub(lambda m: f"{m.group(1)}{m.group(2)} ON CLUSTER '{options.name}'",
                        statement, count=1)

@@ -71,6 +71,8 @@ class PartitionBatcher:
         self.max_records = max_records
         self.max_seconds = max_seconds
         self.plan = list(plan or [])
+        self.recovered = tuple(self.plan)
+        """The plan as recovered; `self.plan` is what is left of it to follow."""
         self.open: Batch | None = None
         self.sealed: list[Batch] = []
 
@@ -95,6 +97,26 @@ class PartitionBatcher:
                 self._seal()
                 self.plan.pop(0)
         elif batch.records >= self.max_records:
+            self._seal()
+
+    def planned_ends_from(self, offset: int) -> list[int]:
+        """Recovered batch ends at or after `offset`: every commit of this partition
+        must carry them until they are passed, because those batches may have been
+        inserted before the crash and must be cut the same way again after another."""
+        return [end for end in self.recovered if end >= offset]
+
+    def add_line(self, offset: int, now: float, line: bytes) -> None:
+        """`add` for the common case (a row, free batching, a batch open): the sink calls
+        this for every record, so it does only what that case needs."""
+        batch = self.open
+        if self.plan or batch is None:
+            self.add(offset, now, line=line)
+            return
+        batch.last_offset = offset
+        batch.records += 1
+        batch.lines.append(line)
+        batch.offsets.append(offset)
+        if batch.records >= self.max_records:
             self._seal()
 
     def seal_if_old(self, now: float) -> None:

@@ -5,7 +5,9 @@ as metadata (so a successor re-forms the same batches), (2) insert every batch w
 offset-range token, retrying with backoff while ClickHouse is down, (3) wait until the
 dead letters are acknowledged, (4) commit the offsets after the batches. A crash between
 any two steps re-inserts batches ClickHouse recognises by token: nothing lost, nothing
-doubled.
+doubled. While (2) waits for ClickHouse, the loop keeps fetching and validating the next
+records (bounded by `max_buffered`), so Python and ClickHouse work at the same time;
+nothing of those is committed before its own flush.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent import futures
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
@@ -37,6 +40,10 @@ log = logging.getLogger("boxoffice.sink")
 
 TP = tuple[str, int]
 
+POLL_WHILE_INSERTING_SECONDS = 0.05
+FETCH_RECORDS = 50_000
+"""Records per consume() call at most: large fetches keep the per-call cost small."""
+
 
 class Stopped(Exception):
     """The stop event was set while the sink waited; nothing more is committed."""
@@ -47,7 +54,8 @@ class Sink:
                  routes: dict[str, Route], max_records: int, max_seconds: float,
                  metrics: SinkMetrics | None = None,
                  write_metrics_to: Callable[[SinkMetrics], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 max_buffered: int | None = None) -> None:
         self.consumer = consumer
         self.writer = writer
         self.dead_letters = dead_letters
@@ -58,6 +66,10 @@ class Sink:
         self._write_metrics = write_metrics_to
         self.clock = clock
         self.batchers: dict[TP, PartitionBatcher] = {}
+        self.max_buffered = max_buffered if max_buffered is not None else 4 * max_records
+        self._revoked_during_flush: set[TP] = set()
+        self._inserter = futures.ThreadPoolExecutor(max_workers=1,
+                                                    thread_name_prefix="sink-insert")
         self._last_flush = clock()
 
     # --- Kafka side -------------------------------------------------------------------
@@ -73,6 +85,7 @@ class Sink:
         # committed, so the next owner reads them again (and follows any plan).
         for tp in partitions:
             self.batchers.pop((tp.topic, tp.partition), None)
+            self._revoked_during_flush.add((tp.topic, tp.partition))
         log.info("revoked %s", _describe(partitions))
 
     def _batcher(self, topic: str, partition: int) -> PartitionBatcher:
@@ -93,32 +106,54 @@ class Sink:
             self.batchers[key] = batcher
         return batcher
 
-    def _add(self, message: Any, now: float) -> None:
-        topic, partition, offset = message.topic(), message.partition(), message.offset()
-        route = self.routes[topic]
-        batcher = self._batcher(topic, partition)
-        key, value = message.key(), message.value()
-        try:
-            line = route.decode(key, value)
-        except RecordError as exc:
-            batcher.add(offset, now, dead=DeadRecord(offset, str(exc), key, value))
-            return
-        batcher.add(offset, now, line=line)
-
     def poll_once(self, timeout: float = 0.2) -> int:
-        messages = self.consumer.consume(num_messages=min(self.max_records, 20_000),
-                                         timeout=timeout)
+        messages = self._fetch(min(self.max_records, FETCH_RECORDS), timeout)
         now = self.clock()
+        # Records come in runs of one partition: look the route and batcher up per run.
+        current: TP | None = None
+        decode: Any = None
+        batcher: PartitionBatcher | None = None
         for message in messages:
-            error = message.error()
-            if error is not None:
-                if error.fatal():
-                    raise KafkaException(error)
-                if error.code() != KafkaError._PARTITION_EOF:
-                    log.warning("Kafka reported: %s", error.str())
+            if message.error() is not None:
+                self._kafka_error(message.error())
                 continue
-            self._add(message, now)
+            tp = (message.topic(), message.partition())
+            if tp != current:
+                current = tp
+                decode = self.routes[tp[0]].decode
+                batcher = self._batcher(*tp)
+            assert batcher is not None
+            key, value = message.key(), message.value()
+            try:
+                line = decode(key, value)
+            except RecordError as exc:
+                offset = message.offset()
+                batcher.add(offset, now, dead=DeadRecord(offset, str(exc), key, value))
+                continue
+            if line is None:
+                batcher.add(message.offset(), now)
+            else:
+                batcher.add_line(message.offset(), now, line)
         return len(messages)
+
+    def _fetch(self, limit: int, timeout: float) -> list[Any]:
+        """What the consumer has fetched already, up to `limit`; if nothing, wait up to
+        `timeout` for the first record. (consume(n, timeout) alone would wait for all n
+        records or the whole timeout even when records are waiting: a stall per call.)"""
+        messages: list[Any] = self.consumer.consume(num_messages=limit, timeout=0)
+        if messages:
+            return messages
+        messages = self.consumer.consume(num_messages=1, timeout=timeout)
+        if messages and limit > 1:
+            messages += self.consumer.consume(num_messages=limit - 1, timeout=0)
+        return messages
+
+    @staticmethod
+    def _kafka_error(error: Any) -> None:
+        if error.fatal():
+            raise KafkaException(error)
+        if error.code() != KafkaError._PARTITION_EOF:
+            log.warning("Kafka reported: %s", error.str())
 
     # --- flushing ----------------------------------------------------------------------
     def flush(self, stop: threading.Event, *, force: bool = False) -> int:
@@ -137,17 +172,12 @@ class Sink:
             return 0
         started = self.clock()
         self.consumer.commit(offsets=[
-            TopicPartition(t, p, batches[0].first_offset,
-                           metadata=encode_plan([b.last_offset for b in batches]))
+            TopicPartition(t, p, batches[0].first_offset, metadata=self._plan_metadata(
+                (t, p), [b.last_offset for b in batches], batches[-1].last_offset + 1))
             for (t, p), batches in ready.items()], asynchronous=False)
-        rows: dict[str, int] = {}
-        dead = 0
-        for (topic, _partition), batches in ready.items():
-            table = self.routes[topic].table
-            for batch in batches:
-                stored = self._insert(table, batch, stop)
-                rows[table] = rows.get(table, 0) + stored
-                dead += self.dead_letters.send(batch)
+        self._revoked_during_flush.clear()
+        rows = self._insert_while_polling(ready, stop, force=force)
+        dead = sum(self.dead_letters.send(batch) for bs in ready.values() for batch in bs)
         backoff = Backoff(stop=stop)
         while not self.dead_letters.flush(10.0):
             log.warning("dead letters are not acknowledged by Kafka yet; offsets stay "
@@ -155,9 +185,16 @@ class Sink:
             backoff.wait()
             if stop.is_set():
                 raise Stopped
-        self.consumer.commit(offsets=[
-            TopicPartition(t, p, batches[-1].last_offset + 1, metadata="")
-            for (t, p), batches in ready.items()], asynchronous=False)
+        # A partition revoked while the batches were inserted belongs to someone else
+        # now: they re-read it from the plan committed above (the tokens dedupe).
+        done = [(tp, batches) for tp, batches in ready.items()
+                if tp not in self._revoked_during_flush]
+        if done:
+            self.consumer.commit(offsets=[
+                TopicPartition(t, p, batches[-1].last_offset + 1,
+                               metadata=self._plan_metadata((t, p), [],
+                                                            batches[-1].last_offset + 1))
+                for (t, p), batches in done], asynchronous=False)
         total = sum(rows.values())
         seconds = self.clock() - self._last_flush
         self._last_flush = self.clock()
@@ -170,6 +207,44 @@ class Sink:
                  ", ".join(f"{t}: {n}" for t, n in sorted(rows.items())) or "no rows",
                  f"; {dead} records sent to dead letters" if dead else "")
         return total
+
+    def _plan_metadata(self, tp: TP, ends: list[int], after: int) -> str:
+        """Commit metadata: these batch ends, then the recovered plan's ends from `after`
+        on (dropping those would let a second crash cut already inserted records anew)."""
+        batcher = self.batchers.get(tp)
+        ends = ends + (batcher.planned_ends_from(after) if batcher else [])
+        return encode_plan(ends) if ends else ""
+
+    def _insert_while_polling(self, ready: dict[TP, list[Batch]], stop: threading.Event,
+                              *, force: bool) -> dict[str, int]:
+        """Insert the batches on a worker thread; meanwhile keep fetching and validating
+        the next records (the insert waits on ClickHouse without holding the GIL), up to
+        `max_buffered` records. Nothing is committed here. Returns rows stored by table."""
+        inserting = self._inserter.submit(self._insert_all, ready, stop)
+        try:
+            while not inserting.done():
+                if force or stop.is_set() or self._buffered() >= self.max_buffered:
+                    futures.wait([inserting])
+                else:
+                    self.poll_once(timeout=POLL_WHILE_INSERTING_SECONDS)
+        except BaseException:
+            futures.wait([inserting])  # never leave an insert running unobserved
+            raise
+        return inserting.result()
+
+    def _insert_all(self, ready: dict[TP, list[Batch]],
+                    stop: threading.Event) -> dict[str, int]:
+        rows: dict[str, int] = {}
+        for (topic, _partition), batches in ready.items():
+            table = self.routes[topic].table
+            for batch in batches:
+                rows[table] = rows.get(table, 0) + self._insert(table, batch, stop)
+        return rows
+
+    def _buffered(self) -> int:
+        """Records held in batches not yet handed to ClickHouse."""
+        return sum((b.open.records if b.open else 0) + sum(s.records for s in b.sealed)
+                   for b in self.batchers.values())
 
     def _insert(self, table: str, batch: Batch, stop: threading.Event) -> int:
         """Store a batch's rows; refused rows become dead letters. Returns rows stored."""
@@ -231,6 +306,7 @@ class Sink:
             log.info("stopping while ClickHouse or Kafka was unavailable; uncommitted "
                      "batches will be re-read on restart")
         finally:
+            self._inserter.shutdown(wait=True)
             self.writer.close()
             self.consumer.close()
             log.info("sink stopped")

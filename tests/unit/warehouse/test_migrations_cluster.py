@@ -68,3 +68,9 @@ def test_clickhouse_parses_the_cluster_ddl(statement: str) -> None:
 def test_script_is_complete() -> None:
     script = cluster_script("boxoffice", OPTIONS)
     assert script.count("ON CLUSTER") == len(all_statements())
+
+
+def test_alter_table_gets_on_cluster() -> None:
+    alter = "ALTER TABLE db.t ADD PROJECTION IF NOT EXISTS p (SELECT sum(n))"
+    assert to_cluster(alter, OPTIONS) == \
+        "ALTER TABLE db.t ON CLUSTER 'festival' ADD PROJECTION IF NOT EXISTS p (SELECT sum(n))"

@@ -58,3 +58,13 @@ def test_token_is_the_offset_range() -> None:
         b.add(offset, 0.0, line=b"x")
     (batch,) = b.take_sealed()
     assert batch.token == "t:0:0-2"
+
+
+def test_recovered_plan_ends_are_kept_until_passed() -> None:
+    b = PartitionBatcher(topic="t", partition=0, max_records=100, max_seconds=60,
+                         plan=[9, 19, 29])
+    for offset in range(0, 15):
+        b.add(offset, 0.0, line=b"x")
+    assert [x.last_offset for x in b.take_sealed()] == [9]
+    assert b.planned_ends_from(10) == [19, 29]
+    assert b.planned_ends_from(30) == []

@@ -195,3 +195,16 @@ def test_negative_control_without_the_plan(executor: ChdbExecutor,
     found = read_aggregates(executor, database)
     assert found.fact_rows > sum(len(log) for log in broker.logs.values())
     assert found.by_performance != workload.truth().by_performance
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_repeated_crashes_across_a_recovered_plan_stay_exact(executor: ChdbExecutor,
+                                                             seed: int) -> None:
+    """Crashes while a recovered plan is only partly flushed: every commit must carry
+    the plan's remaining ends, or the next restart cuts inserted records anew."""
+    database = migrated_database(executor)
+    broker, workload = produce_workload(seed)
+    run_with_crashes(executor, database, broker, crashes=8, seed=seed)
+    found = read_aggregates(executor, database)
+    assert found.by_performance == workload.truth().by_performance
+    assert found.fact_rows == sum(len(log) for log in broker.logs.values())

@@ -1,0 +1,115 @@
+"""Migration 0008 makes the Superset views faster without changing one answer: each view
+equals its defining question asked the slow way (joins, GROUP BY over every row), also
+with a renamed band, a deleted venue and parts merged or not (in-process ClickHouse)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.unit.warehouse.test_aggregates_chdb import load
+from tests.unit.warehouse.warehouse_chdb import insert_lines, migrated_database
+from warehouse.executor import ChdbExecutor
+from warehouse.synthetic import Workload
+
+
+@pytest.fixture(scope="module")
+def executor() -> ChdbExecutor:
+    return ChdbExecutor()
+
+
+def rows(executor: ChdbExecutor, sql: str) -> list[tuple[object, ...]]:
+    return sorted(executor.rows(sql), key=repr)
+
+
+def reference_ticket_sales(db: str) -> str:
+    return (f"SELECT t.ticket_id, t.performance_id, b.name, v.name, t.performance_start, "
+            f"t.purchase_date, v.capacity, t.ticket_price, t.festival_year "
+            f"FROM {db}.ticket_sales_current AS t FINAL "
+            f"LEFT JOIN {db}.bands AS b ON b.id = t.band_id "
+            f"LEFT JOIN {db}.venues AS v ON v.id = t.venue_id")
+
+
+def check_views(executor: ChdbExecutor, db: str) -> None:
+    assert rows(executor, f"SELECT * FROM {db}.ticket_sales") == \
+        rows(executor, reference_ticket_sales(db))
+    facts = f"(SELECT * FROM {db}.fact_ticket_sales)"
+    assert rows(executor, f"SELECT venue_name, tickets, revenue FROM {db}.sales_per_venue") == \
+        rows(executor, f"SELECT v.name, f.n, f.r FROM (SELECT venue_id, sum(sign) AS n, "
+                       f"sum(sign * ticket_price) AS r FROM {facts} GROUP BY venue_id "
+                       f"HAVING n != 0 OR r != 0) AS f "
+                       f"LEFT JOIN {db}.venues AS v ON v.id = f.venue_id")
+    assert rows(executor, f"SELECT band_name, venue_name, tickets, revenue "
+                          f"FROM {db}.avg_ticket_price_by_band_venue") == \
+        rows(executor, f"SELECT b.name, v.name, f.n, f.r FROM (SELECT venue_id, band_id, "
+                       f"sum(sign) AS n, sum(sign * ticket_price) AS r FROM {facts} "
+                       f"GROUP BY venue_id, band_id HAVING n > 0) AS f "
+                       f"LEFT JOIN {db}.bands AS b ON b.id = f.band_id "
+                       f"LEFT JOIN {db}.venues AS v ON v.id = f.venue_id")
+    assert rows(executor, f"SELECT sale_date, venue_name, tickets, revenue "
+                          f"FROM {db}.ticket_sales_over_time") == \
+        rows(executor, f"SELECT f.d, v.name, f.n, f.r FROM (SELECT toDate(purchase_date) "
+                       f"AS d, venue_id, sum(sign) AS n, sum(sign * ticket_price) AS r "
+                       f"FROM {facts} GROUP BY d, venue_id HAVING n != 0 OR r != 0) AS f "
+                       f"LEFT JOIN {db}.venues AS v ON v.id = f.venue_id")
+    counts = {r[0]: r[1:] for r in executor.rows(f"SELECT * FROM {db}.dq_table_counts")}
+    ((tickets, revenue),) = executor.rows(
+        f"SELECT sum(sign), sum(sign * ticket_price) FROM {facts}")
+    for table in ("fact_ticket_sales", "ticket_sales_current", "agg_sales_by_performance",
+                  "agg_sales_by_day_venue_band", "agg_sales_by_minute_venue"):
+        assert (int(counts[table][1]), int(counts[table][2])) == (int(tickets), int(revenue))
+    for table in ("bands", "venues", "performances"):
+        ((current,),) = executor.rows(f"SELECT count() FROM {db}.{table}")
+        assert int(counts[table][0]) == int(current)
+
+
+def test_views_answer_as_their_slow_definitions(executor: ChdbExecutor) -> None:
+    db = migrated_database(executor)
+    workload = Workload(seed=41)
+    workload.add_dimensions(bands=15, venues=5, performances=40)
+    load(executor, db, workload, 2500)
+    check_views(executor, db)
+    # a band renamed, a venue deleted: names join at query time, unknown ones are ''/0
+    insert_lines(executor, db, "dim_bands", [json.dumps(
+        {"id": 1, "name": "Renamed", "fee": 100, "version": 10**9, "is_deleted": 0,
+         "source_ts_ms": 0}).encode()])
+    insert_lines(executor, db, "dim_venues", [json.dumps(
+        {"id": 2, "name": "", "capacity": 0, "version": 10**9, "is_deleted": 1,
+         "source_ts_ms": 0}).encode()])
+    check_views(executor, db)
+    assert executor.rows(f"SELECT count() FROM {db}.ticket_sales WHERE venue_name = ''") \
+        != [(0,)]
+    for table in ("fact_ticket_sales", "ticket_sales_current", "agg_sales_by_day_venue_band",
+                  "agg_sales_by_minute_venue", "agg_sales_by_performance"):
+        executor.command(f"OPTIMIZE TABLE {db}.{table} FINAL")
+    check_views(executor, db)
+
+
+def test_projections_are_used(executor: ChdbExecutor) -> None:
+    db = migrated_database(executor)
+    workload = Workload(seed=42)
+    workload.add_dimensions()
+    load(executor, db, workload, 200)
+    plan = "\n".join(str(r[0]) for r in executor.rows(
+        f"EXPLAIN SELECT * FROM {db}.sales_per_venue"))
+    assert "ReadFromMergeTree (p_" in plan  # p_venue_band or p_day_venue
+    plan = "\n".join(str(r[0]) for r in executor.rows(
+        f"EXPLAIN SELECT sum(sign), sum(sign * ticket_price) FROM {db}.fact_ticket_sales"))
+    assert "p_totals" in plan
+
+
+def test_repeated_deltas_are_exactly_the_stored_repeats(executor: ChdbExecutor) -> None:
+    db = migrated_database(executor)
+    workload = Workload(seed=43)
+    workload.add_dimensions()
+    deltas = workload.script(300)
+    lines = [row.to_json() for row in deltas]
+    insert_lines(executor, db, "fact_ticket_sales", lines, token="all")
+    insert_lines(executor, db, "fact_ticket_sales", lines[:7], token="again")  # re-emitted
+    insert_lines(executor, db, "fact_ticket_sales", lines[:2], token="third")
+    found = rows(executor, f"SELECT * FROM {db}.dq_repeated_deltas")
+    assert found == rows(executor, f"SELECT ticket_id, version, sign, count() AS copies "
+                                   f"FROM {db}.fact_ticket_sales GROUP BY ticket_id, "
+                                   f"version, sign HAVING copies > 1")
+    assert sorted(int(str(r[3])) for r in found) == [2] * 5 + [3] * 2
