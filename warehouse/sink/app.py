@@ -12,9 +12,10 @@ from confluent_kafka import Consumer, Producer
 from boxoffice.settings import Settings
 from warehouse.sink.dead_letters import DeadLetters
 from warehouse.sink.metrics import SinkMetrics, metrics_path, write_metrics
+from warehouse.sink.previous import StoredValues
 from warehouse.sink.routes import Route, routes
 from warehouse.sink.runner import Sink
-from warehouse.sink.writer import ClickHouseWriter
+from warehouse.sink.writer import ClickHouseWriter, writer_client
 
 SESSION_TIMEOUT_MS = 10_000
 """A killed sink's partitions move to its successor after this long."""
@@ -52,6 +53,8 @@ def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = No
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all",
                          "enable.idempotence": True, "client.id": "boxoffice-sink-dlq"})
     path = metrics_path(settings)
+    stored = StoredValues(database=database or settings.clickhouse_database,
+                          client_factory=lambda: writer_client(settings))
     return Sink(
         consumer=Consumer(config),
         writer=ClickHouseWriter(settings=settings, database=database),
@@ -61,6 +64,7 @@ def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = No
         max_seconds=settings.sink_batch_seconds,
         metrics=SinkMetrics(),
         write_metrics_to=lambda m: write_metrics(path, m),
+        previous_values=stored.lookup,
     )
 
 

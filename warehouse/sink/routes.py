@@ -19,6 +19,8 @@ class Route:
     topic: str
     table: str
     decode: Decoder
+    text_columns: tuple[str, ...] = ()
+    """Columns that may arrive as Debezium's TOAST placeholder (`placeholders.py`)."""
 
 
 def routes(settings: Settings, *, facts_topic: str | None = None,
@@ -34,5 +36,6 @@ def routes(settings: Settings, *, facts_topic: str | None = None,
     }
     for source in DIMENSION_COLUMNS:
         topic = f"{prefix}.{source}"
-        table[topic] = Route(topic, f"dim_{source}", dimension_decoder(source))
+        text = tuple(c for c, kind in DIMENSION_COLUMNS[source].items() if kind == "str")
+        table[topic] = Route(topic, f"dim_{source}", dimension_decoder(source), text)
     return table

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent import futures
 from typing import Any
 
@@ -32,6 +32,12 @@ from warehouse.sink.batches import (
 )
 from warehouse.sink.dead_letters import DeadLetters
 from warehouse.sink.metrics import SinkMetrics
+from warehouse.sink.placeholders import (
+    PreviousValues,
+    Unresolved,
+    fill_placeholders,
+    has_placeholder,
+)
 from warehouse.sink.records import RecordError
 from warehouse.sink.routes import Route
 from warehouse.sink.writer import Backoff, ClickHouseWriter, RowsRefused
@@ -55,8 +61,12 @@ class Sink:
                  metrics: SinkMetrics | None = None,
                  write_metrics_to: Callable[[SinkMetrics], None] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 max_buffered: int | None = None) -> None:
+                 max_buffered: int | None = None,
+                 previous_values: Callable[[str, Sequence[str]], PreviousValues] | None
+                 = None) -> None:
         self.consumer = consumer
+        self.previous_values = previous_values
+        """(table, columns) -> lookup of stored values; None: nothing stored to look up."""
         self.writer = writer
         self.dead_letters = dead_letters
         self.routes = routes
@@ -234,12 +244,59 @@ class Sink:
 
     def _insert_all(self, ready: dict[TP, list[Batch]],
                     stop: threading.Event) -> dict[str, int]:
+        self._fill_placeholders(ready, stop)
         rows: dict[str, int] = {}
         for (topic, _partition), batches in ready.items():
             table = self.routes[topic].table
             for batch in batches:
                 rows[table] = rows.get(table, 0) + self._insert(table, batch, stop)
         return rows
+
+    def _fill_placeholders(self, ready: dict[TP, list[Batch]], stop: threading.Event) -> None:
+        """Replace Debezium's TOAST placeholders in dimension batches by previous values
+        (one lookup per table per flush); unresolvable records become dead letters."""
+        by_table: dict[str, tuple[Route, list[Batch]]] = {}
+        for (topic, _partition), batches in ready.items():
+            route = self.routes[topic]
+            if route.text_columns and any(has_placeholder(b.lines) for b in batches):
+                by_table.setdefault(route.table, (route, []))[1].extend(batches)
+        for table, (route, batches) in by_table.items():
+            lines = [line for batch in batches for line in batch.lines]
+            filled = self._retry(stop, fill_placeholders, lines, route.text_columns,
+                                 self._lookup(table, route.text_columns))
+            position = 0
+            for batch in batches:
+                kept_lines: list[bytes] = []
+                kept_offsets: list[int] = []
+                for line, offset in zip(batch.lines, batch.offsets, strict=True):
+                    result = filled[position]
+                    position += 1
+                    if isinstance(result, Unresolved):
+                        batch.dead.append(DeadRecord(offset, result.reason, None, line))
+                        log.warning("%s[%d] offset %d: %s; it goes to dead letters",
+                                    batch.topic, batch.partition, offset, result.reason)
+                    else:
+                        kept_lines.append(result)
+                        kept_offsets.append(offset)
+                batch.lines, batch.offsets = kept_lines, kept_offsets
+
+    def _lookup(self, table: str, columns: Sequence[str]) -> PreviousValues:
+        if self.previous_values is None:
+            return lambda _ids: {}
+        return self.previous_values(table, columns)
+
+    def _retry(self, stop: threading.Event, call: Callable[..., Any], *args: Any) -> Any:
+        """`call(*args)`, retried with backoff while ClickHouse does not answer."""
+        backoff = Backoff(stop=stop)
+        while True:
+            try:
+                return call(*args)
+            except ClickHouseUnavailable as exc:
+                self.metrics.clickhouse_up = False
+                log.warning("%s; retrying in %.1fs, nothing committed", exc, backoff.next)
+                backoff.wait()
+                if stop.is_set():
+                    raise Stopped from exc
 
     def _buffered(self) -> int:
         """Records held in batches not yet handed to ClickHouse."""

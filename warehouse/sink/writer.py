@@ -54,7 +54,7 @@ class ClickHouseWriter:
                  client_factory: Callable[[], Any] | None = None,
                  extra_settings: dict[str, Any] | None = None) -> None:
         self.database = database or settings.clickhouse_database
-        self._factory = client_factory or (lambda: _writer_client(settings))
+        self._factory = client_factory or (lambda: writer_client(settings))
         self._client: Any | None = None
         self.settings = {**INSERT_SETTINGS, **(extra_settings or {})}
 
@@ -94,7 +94,7 @@ def _short(exc: BaseException) -> str:
     return text[:300]
 
 
-def _writer_client(settings: Settings) -> Any:
+def writer_client(settings: Settings) -> Any:
     import clickhouse_connect
 
     return clickhouse_connect.get_client(

@@ -13,6 +13,7 @@ from tests.integration.stack.kafka_clients import drain
 from tests.integration.warehouse.sink_scenario import Scenario
 from tests.integration.warehouse.warehouse_http import start_sink, wait_until
 from warehouse.sink.metrics import read_metrics
+from warehouse.sink.placeholders import UNAVAILABLE_VALUE
 
 
 def test_sink_stores_everything_exactly_once(
@@ -47,3 +48,55 @@ def test_sink_stores_everything_exactly_once(
         sink.wait(timeout=60)
     assert sink.returncode == 0, (tmp_path / "sink.log").read_text()[-3000:]
     assert scenario.exact()
+
+
+def _band_change(op: str, band_id: int, name: str, fee: int, lsn: int) -> bytes:
+    return json.dumps({"before": None, "after": {"id": band_id, "name": name, "fee": fee},
+                       "op": op, "source": {"lsn": lsn, "ts_ms": 1}, "ts_ms": 2}).encode()
+
+
+def test_sink_keeps_a_toasted_name_when_debezium_sends_its_placeholder(
+        kafka: Settings, clickhouse: Settings, unique_name: Callable[[str], str],
+        tmp_path: Path) -> None:
+    scenario = Scenario.create(clickhouse, unique_name)
+    settings, db = scenario.settings, scenario.settings.clickhouse_database
+    topic = f"{settings.topic_prefix}.{settings.source_schema}.bands"
+    long_name, band, orphan = "toasted " * 1000, 900_001, 900_002
+
+    def latest(band_id: int) -> list[tuple[object, ...]]:
+        return scenario.executor.rows(
+            f"SELECT name, fee FROM {db}.dim_bands FINAL WHERE id = {band_id}")
+
+    producer = scenario.producer()
+    key = json.dumps({"id": band}).encode()
+    producer.produce(topic, key=key, value=_band_change("c", band, long_name, 100, 1000))
+    producer.flush(30)
+    sink = start_sink(settings, tmp_path / "sink.log")
+    try:
+        wait_until(lambda: latest(band) == [(long_name, 100)], deadline_seconds=60,
+                   what="the inserted band")
+        # stored before: the value comes from ClickHouse; then the same batch
+        # carries the previous value for a third change
+        producer.produce(topic, key=key,
+                         value=_band_change("u", band, UNAVAILABLE_VALUE, 200, 2000))
+        producer.flush(30)
+        wait_until(lambda: latest(band) == [(long_name, 200)], deadline_seconds=60,
+                   what="the update with the name kept")
+        producer.produce(topic, key=key,
+                         value=_band_change("u", band, UNAVAILABLE_VALUE, 50, 3000))
+        producer.produce(topic, key=json.dumps({"id": orphan}).encode(),
+                         value=_band_change("u", orphan, UNAVAILABLE_VALUE, 50, 3001))
+        producer.flush(30)
+        wait_until(lambda: latest(band) == [(long_name, 50)], deadline_seconds=60,
+                   what="the second update with the name kept")
+        letters = drain(settings, settings.dead_letter_topic, count=1,
+                        group=unique_name("dlq-reader"))
+        reason = json.loads(letters[0].value or b"{}")["reason"]
+        assert f"name of id {orphan}" in reason and UNAVAILABLE_VALUE in reason
+        assert scenario.executor.rows(
+            f"SELECT count() FROM {db}.dim_bands WHERE position(name, "
+            f"'{UNAVAILABLE_VALUE}') > 0 OR id = {orphan}") == [(0,)]
+    finally:
+        sink.send_signal(signal.SIGTERM)
+        sink.wait(timeout=60)
+    assert sink.returncode == 0, (tmp_path / "sink.log").read_text()[-3000:]
