@@ -21,7 +21,8 @@ def test_ticketing_database_accepts_the_owner(postgres: Settings) -> None:
 
 def test_wal_is_logical_and_slots_are_bounded(postgres: Settings) -> None:
     assert _query(postgres, "show wal_level") == "logical"
-    assert _query(postgres, "show max_slot_wal_keep_size") == postgres.postgres_max_slot_wal_keep_size
+    keep = postgres.postgres_max_slot_wal_keep_size
+    assert _query(postgres, "show max_slot_wal_keep_size") == keep
 
 
 def test_listens_on_loopback_only(postgres: Settings) -> None:
