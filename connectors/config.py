@@ -1,6 +1,9 @@
 """The Debezium connector's configuration: data in debezium/festival-source.json, filled
-from Settings. The rendered config holds two secrets (the replication password and the
-hashing salt): hand it to Kafka Connect, never print or log it.
+from Settings. The replication password is not in it: the config references it through
+Kafka Connect's file config provider (`secrets_file`, written by the Connect component),
+so Connect's REST API and config topic only ever hold the reference. The hashing salt
+still is (Debezium takes it in a config *key*, which providers cannot fill): hand the
+rendered config to Kafka Connect, never print or log it.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from boxoffice.settings import Settings
@@ -16,6 +20,17 @@ from connectors.tables import qualified
 TEMPLATE = "festival-source.json"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 SECRET_VALUES = ("replication_password", "person_hash_salt")
+SECRETS_FILE = "connector-secrets.properties"
+
+
+def secrets_file(settings: Settings) -> Path:
+    """Where the Connect worker reads the connector's secrets (its own config dir)."""
+    return settings.data_dir / "connect" / "config" / SECRETS_FILE
+
+
+def secret_properties(settings: Settings) -> dict[str, str]:
+    """The content of `secrets_file`: what `${file:...:key}` references resolve to."""
+    return {"replication_password": settings.secret("replication_password")}
 
 
 def template() -> dict[str, str]:
@@ -31,7 +46,7 @@ def values(settings: Settings) -> dict[str, str]:
         "postgres_port": str(settings.postgres_port),
         "postgres_db": settings.postgres_db,
         "replication_user": settings.replication_user,
-        "replication_password": settings.secret("replication_password"),
+        "connect_secrets_file": str(secrets_file(settings)),
         "connector_name": settings.connector_name,
         "slot_name": settings.slot_name,
         "publication_name": settings.publication_name,

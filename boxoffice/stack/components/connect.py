@@ -5,7 +5,9 @@ whatever `bind_host` says. Records are plain JSON (no embedded schemas), produce
 idempotent with ``acks=all``, and source tasks write in Kafka transactions
 (``exactly.once.source.support``), so a worker crash neither loses nor doubles a change
 event for consumers reading committed data. Connectors may create their own topics
-(``topic.creation.enable``) and override client settings.
+(``topic.creation.enable``) and override client settings. Connector secrets live in a
+0600 file in the worker's config dir, read through the file config provider (limited to
+that dir), so the REST API returns ``${file:...}`` references, never a password.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from boxoffice.stack.jvm import (
     write_log4j2_config,
     write_properties,
 )
+from connectors.config import secret_properties, secrets_file
 
 LOOPBACK = "127.0.0.1"
 POSTGRES_CONNECTOR = "io.debezium.connector.postgresql.PostgresConnector"
@@ -83,11 +86,19 @@ class KafkaConnect(Component):
             "producer.enable.idempotence": True,
             "producer.acks": "all",
             "connector.client.config.override.policy": "All",
+            "config.providers": "file",
+            "config.providers.file.class":
+                "org.apache.kafka.common.config.provider.FileConfigProvider",
+            "config.providers.file.param.allowed.paths": str(self.config_dir),
         }
 
     def prepare(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         write_properties(self.config_dir / "worker.properties", self.worker_properties())
+        secrets = secrets_file(self.settings)
+        secrets.touch(mode=0o600, exist_ok=True)
+        secrets.chmod(0o600)
+        write_properties(secrets, dict(secret_properties(self.settings)))
         write_log4j2_config(
             self.config_dir / "log4j2.xml",
             quiet=("org.reflections", "org.apache.kafka.clients",

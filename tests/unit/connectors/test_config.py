@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from boxoffice.settings import load_settings
-from connectors.config import redacted, render, topic
+from connectors.config import redacted, render, secret_properties, secrets_file, topic
 
 
 def test_render_fills_the_contract(tmp_path: Path) -> None:
@@ -18,7 +18,10 @@ def test_render_fills_the_contract(tmp_path: Path) -> None:
     assert config["publication.autocreate.mode"] == "disabled"
     assert config["slot.name"] == s.slot_name
     assert config["database.user"] == s.replication_user
-    assert config["database.password"] == s.secret("replication_password")
+    assert config["database.password"] == (
+        f"${{file:{secrets_file(s)}:replication_password}}")
+    assert s.secret("replication_password") not in text
+    assert secret_properties(s) == {"replication_password": s.secret("replication_password")}
     assert config["database.port"] == "6543"
     assert config["topic.prefix"] == s.topic_prefix
     assert config["snapshot.mode"] == "initial"
