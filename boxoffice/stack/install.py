@@ -6,10 +6,12 @@ part of the stack could not be installed and what to do about it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from boxoffice.errors import ComponentError
@@ -60,3 +62,15 @@ def apt_install(packages: Sequence[str], *, component: str) -> None:
         _apt_updated = True
     run_step([*prefix, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
              component=component, what=f"installing {' '.join(packages)}", env=env)
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """One installer at a time per tools directory: the demo and test sessions share it."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -8,20 +8,17 @@ under ``<tools>/jvm`` next to a private Maven repository, so a fresh machine nee
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from boxoffice.errors import ComponentError
 from boxoffice.settings import REPO_ROOT, Settings
 from boxoffice.stack.component import Progress
-from boxoffice.stack.install import apt_install, run_step
+from boxoffice.stack.install import apt_install, exclusive, run_step
 
 POM = REPO_ROOT / "jvm" / "pom.xml"
 MIN_JAVA = 17
@@ -132,7 +129,7 @@ def ensure_jars(settings: Settings, *, component: str, progress: Progress) -> Jv
         marker = target / MARKER
         if _marked(marker, stamp):
             continue
-        with _exclusive(layout.root / ".install.lock"):
+        with exclusive(layout.root / ".install.lock"):
             if _marked(marker, stamp):  # another process resolved it while we waited
                 continue
             mvn = _maven_binary(component, progress)
@@ -148,18 +145,6 @@ def ensure_jars(settings: Settings, *, component: str, progress: Progress) -> Jv
 
 def _marked(marker: Path, stamp: str) -> bool:
     return marker.exists() and marker.read_text().strip() == stamp
-
-
-@contextmanager
-def _exclusive(lock_file: Path) -> Iterator[None]:
-    """One resolution at a time per tools directory (test sessions share the cache)."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with lock_file.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _resolve(mvn: str, layout: JvmLayout, profile: str, properties: dict[str, str],

@@ -10,21 +10,19 @@ and Superset version, so a warm start is just gunicorn booting.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from boxoffice.errors import ComponentError
 from boxoffice.settings import REPO_ROOT
 from boxoffice.stack.component import Component, LaunchSpec, Progress
-from boxoffice.stack.install import run_step
+from boxoffice.stack.install import exclusive, run_step
 
 SUPERSET_DIR = REPO_ROOT / "superset"
 CONFIG_FILE = SUPERSET_DIR / "superset_config.py"
@@ -91,7 +89,7 @@ class Superset(Component):
     def install(self, progress: Progress) -> None:
         if self.is_installed():
             return
-        with self._lock(self.settings.tools / f"superset-{self.settings.superset_version}.lock"):
+        with exclusive(self.settings.tools / f"superset-{self.settings.superset_version}.lock"):
             if self.is_installed():  # another process finished it while we waited
                 return
             self._install_venv(progress)
@@ -128,18 +126,6 @@ class Superset(Component):
         )
         self._install_marker.write_text(self._install_fingerprint())
         progress(f"superset: installed into {self.venv}")
-
-    @staticmethod
-    @contextmanager
-    def _lock(path: Path) -> Iterator[None]:
-        """Serialise installs into the shared tool cache (tests and the demo share it)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # --- the superset command line --------------------------------------------------------
     def environment(self) -> dict[str, str]:
