@@ -9,14 +9,22 @@ all. Recovery reads one partition from the beginning up to its last stable offse
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+import orjson
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from boxoffice.settings import Settings
+from stream_processors.failures import ProcessorsError
 
 
 def changelog_topic(settings: Settings) -> str:
@@ -34,11 +42,11 @@ def ensure_changelog(settings: Settings, *, timeout: float = 30.0) -> None:
         admin.create_topics([topic], request_timeout=timeout)[name].result(timeout)
     except Exception as exc:
         if "TOPIC_ALREADY_EXISTS" not in str(exc):
-            raise RuntimeError(f"processors: cannot create topic {name}: {exc}") from exc
+            raise ProcessorsError(f"processors: cannot create topic {name}: {exc}") from exc
 
 
 def encode_entry(key: str, entry: tuple[Any, ...]) -> tuple[bytes, bytes]:
-    return key.encode(), json.dumps(entry, separators=(",", ":")).encode()
+    return key.encode(), orjson.dumps(entry)
 
 
 def read_partition(settings: Settings, partition: int, *, timeout: float = 120.0
@@ -56,16 +64,23 @@ def read_partition(settings: Settings, partition: int, *, timeout: float = 120.0
             return
         consumer.assign([tp])
         done = False
+        deadline = time.monotonic() + timeout
         while not done:
-            for message in consumer.consume(10_000, timeout=1.0):
+            messages = consumer.consume(10_000, timeout=1.0)
+            if messages:
+                deadline = time.monotonic() + timeout
+            elif time.monotonic() > deadline:
+                raise KafkaException(KafkaError(KafkaError._TIMED_OUT,
+                                                "reading the state changelog stalled"))
+            for message in messages:
                 error = message.error()
                 if error is not None:
                     if error.code() == error._PARTITION_EOF:
                         done = True
                         continue
-                    raise RuntimeError(f"processors: reading the state changelog: {error}")
+                    raise KafkaException(error)  # the caller decides: retry or stop
                 key, value = message.key(), message.value()
                 if key is not None and value is not None:
-                    yield key.decode(), json.loads(value)
+                    yield key.decode(), orjson.loads(value)
     finally:
         consumer.close()

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stream_processors.changes import Change
+from stream_processors.changes import REQUIRED_COLUMNS, Change
 from stream_processors.facts import FactRow, person_key
 
 Entry = tuple[Any, ...]
@@ -46,6 +46,10 @@ Content = tuple[int, int, int, int, int, str, int, str, str, int]
 
 PREFIX = {"tickets": "t", "purchases": "p", "performances": "f"}
 TABLE_OF_PREFIX = {v: k for k, v in PREFIX.items()}
+
+Delta = tuple[Any, ...]
+"""A delta as plain values in `FactRow.FIELDS` order: the content, sign, version and
+source time (``FactRow(*delta)`` is the record)."""
 
 Writer = Callable[[str, Entry], None]
 """Receives every entry the state stores ("t:42", entry): the changelog hook."""
@@ -73,28 +77,70 @@ class JoinState:
     # --- the one operation ---------------------------------------------------------------
     def apply(self, change: Change) -> list[FactRow]:
         """Apply one change; the deltas it causes (empty for duplicates and no-ops)."""
-        rows = self._rows[change.table]
-        known = rows.get(change.key)
-        if known is not None and change.lsn <= known[0]:
+        values = None
+        if change.after is not None:
+            values = [change.after[c] for c in REQUIRED_COLUMNS[change.table]]
+        return [FactRow(*delta) for delta in
+                self.apply_values(change.table, change.key, values, change.lsn,
+                                  change.ts_ms)]
+
+    def apply_values(self, table: str, key: int, values: Sequence[Any] | None, lsn: int,
+                     ts_ms: int) -> list[Delta]:
+        """`apply` on plain values, for the worker's hot loop: the after image as a list
+        in `REQUIRED_COLUMNS` order (None for a delete), deltas as `Delta` tuples."""
+        known = self._rows[table].get(key)
+        if known is not None and lsn <= known[0]:
             self.stats.duplicates += 1
             return []
-        affected = self._affected(change)
+        if table == "tickets":
+            out = self._apply_ticket(key, known, values, lsn, ts_ms)
+        else:
+            out = self._apply_parent(table, key, known, values, lsn, ts_ms)
+        self.stats.applied += 1
+        self.stats.emitted += len(out)
+        return out
+
+    def _apply_ticket(self, ticket_id: int, known: Entry | None,
+                      values: Sequence[Any] | None, lsn: int, ts_ms: int) -> list[Delta]:
+        """A ticket change affects that ticket only: its row before and after."""
+        version = known[1] if known is not None else 0
+        before = self._content_of(ticket_id, known)
+        entry: Entry = (lsn, version) if values is None else \
+            (lsn, version, values[1], values[2], values[3])
+        after = self._content_of(ticket_id, entry)
+        out: list[Delta] = []
+        if before != after:
+            version = lsn if lsn > version else version + 1
+            entry = (lsn, version, *entry[2:])
+            if before is not None:
+                out.append((*before, -1, version, ts_ms))
+            if after is not None:
+                out.append((*after, 1, version, ts_ms))
+        self._store("tickets", ticket_id, entry, known)
+        if after is None and len(entry) > 2:
+            self._held.add(ticket_id)
+        else:
+            self._held.discard(ticket_id)
+        return out
+
+    def _apply_parent(self, table: str, key: int, known: Entry | None,
+                      values: Sequence[Any] | None, lsn: int, ts_ms: int) -> list[Delta]:
+        """A purchase or performance change: every ticket of it, before and after."""
+        index = self._by_purchase if table == "purchases" else self._by_performance
+        affected = sorted(index.get(key, ()))
         old = [self._content(t) for t in affected]
-        entry = self._entry(change)
-        self._store(change.table, change.key, entry, known)
-        out: list[FactRow] = []
+        self._store(table, key, self._parent_entry(table, values, lsn), known)
+        out: list[Delta] = []
         for ticket_id, before in zip(affected, old, strict=True):
             after = self._content(ticket_id)
             self._track_held(ticket_id, after)
             if before == after:
                 continue
-            version = self._bump_version(ticket_id, change.lsn)
+            version = self._bump_version(ticket_id, lsn)
             if before is not None:
-                out.append(_fact(before, -1, version, change.ts_ms))
+                out.append((*before, -1, version, ts_ms))
             if after is not None:
-                out.append(_fact(after, 1, version, change.ts_ms))
-        self.stats.applied += 1
-        self.stats.emitted += len(out)
+                out.append((*after, 1, version, ts_ms))
         return out
 
     # --- views -----------------------------------------------------------------------------
@@ -131,28 +177,14 @@ class JoinState:
         return state
 
     # --- internals -------------------------------------------------------------------------
-    def _affected(self, change: Change) -> list[int]:
-        if change.table == "tickets":
-            return [change.key]
-        index = self._by_purchase if change.table == "purchases" else self._by_performance
-        return sorted(index.get(change.key, ()))
-
-    def _entry(self, change: Change) -> Entry:
-        row = change.after
-        if change.table == "tickets":
-            known = self._rows["tickets"].get(change.key)
-            version = known[1] if known is not None else 0
-            if row is None:
-                return (change.lsn, version)
-            return (change.lsn, version, row["price"], row["performance_id"],
-                    row["purchase_id"])
-        if row is None:
-            return (change.lsn,)
-        if change.table == "purchases":
-            person = row["person_id"]
+    def _parent_entry(self, table: str, values: Sequence[Any] | None, lsn: int) -> Entry:
+        if values is None:
+            return (lsn,)
+        if table == "purchases":
+            person = values[2]
             key = person_key(person, self._salt) if person is not None else None
-            return (change.lsn, row["purchase_date"], key)
-        return (change.lsn, row["performance_start"], row["band_id"], row["venue_id"])
+            return (lsn, values[1], key)
+        return (lsn, values[1], values[2], values[3])
 
     def _store(self, table: str, key: int, entry: Entry, known: Entry | None) -> None:
         self._rows[table][key] = entry
@@ -169,7 +201,10 @@ class JoinState:
             self._writer(f"{PREFIX[table]}:{key}", entry)
 
     def _content(self, ticket_id: int) -> Content | None:
-        ticket = self._rows["tickets"].get(ticket_id)
+        return self._content_of(ticket_id, self._rows["tickets"].get(ticket_id))
+
+    def _content_of(self, ticket_id: int, ticket: Entry | None) -> Content | None:
+        """The fact row of a ticket with this entry, None while it cannot be joined."""
         if ticket is None or len(ticket) == 2:
             return None
         _, _, price, performance_id, purchase_id = ticket
@@ -180,7 +215,8 @@ class JoinState:
             return None
         _, purchase_date, key = purchase
         _, start, band_id, venue_id = performance
-        if None in (price, purchase_date, key, start, band_id, venue_id):
+        if price is None or purchase_date is None or key is None or start is None or \
+                band_id is None or venue_id is None:
             return None
         return (ticket_id, purchase_id, performance_id, band_id, venue_id, key, price,
                 purchase_date, start, int(start[:4]))
@@ -209,16 +245,6 @@ def _unindex(index: dict[int, set[int]], row_id: int, ticket_id: int) -> None:
         members.discard(ticket_id)
         if not members:
             del index[row_id]
-
-
-def _fact(content: Content, sign: int, version: int, ts_ms: int) -> FactRow:
-    (ticket_id, purchase_id, performance_id, band_id, venue_id, key, price, purchase_date,
-     start, year) = content
-    return FactRow(ticket_id=ticket_id, purchase_id=purchase_id,
-                   performance_id=performance_id, band_id=band_id, venue_id=venue_id,
-                   person_key=key, ticket_price=price, purchase_date=purchase_date,
-                   performance_start=start, festival_year=year, sign=sign, version=version,
-                   source_ts_ms=ts_ms)
 
 
 def content_of(fact: FactRow) -> Content:

@@ -1,14 +1,14 @@
 """The worker's counters and the JSON page `boxoffice status` reads.
 
-Counters only ever grow; `tick()` (the worker's 5-second timer) turns their growth into
-events per second, so any number of readers (the web page, the metrics topic, `boxoffice
-status`) see the same rates without disturbing each other.
+The worker's thread updates the counters, and after each batch the pending joins and
+the consumer lag; readers (the web page, the metrics topic, `boxoffice status`) only
+read. `tick()` (the worker's 5-second timer) turns the counters' growth into events per
+second, so any number of readers see the same rates without disturbing each other.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,9 @@ class Metrics:
     dead_letters: int = 0
     heartbeats: int = 0
     rebalances: int = 0
-    pending: Callable[[], int] = field(default=lambda: 0)
-    lag: Callable[[], Mapping[str, int]] = field(default=dict)
+    recoveries: int = 0
+    pending_joins: int = 0
+    lag_by_partition: dict[str, int] = field(default_factory=dict)
     rate_in: float = 0.0
     rate_out: float = 0.0
     _last: tuple[float, int, int] = field(default_factory=lambda: (time.monotonic(), 0, 0))
@@ -39,7 +40,7 @@ class Metrics:
         self._last = (now, self.events_in, self.events_out)
 
     def snapshot(self) -> dict[str, Any]:
-        lag = dict(self.lag())
+        lag = dict(self.lag_by_partition)  # replaced whole by the worker, never mutated
         return {
             "stage": "processors",
             "worker": self.worker,
@@ -49,11 +50,12 @@ class Metrics:
             "facts_out": self.facts_out,
             "events_in_per_s": round(self.rate_in, 1),
             "events_out_per_s": round(self.rate_out, 1),
-            "pending_joins": self.pending(),
+            "pending_joins": self.pending_joins,
             "duplicates": self.duplicates,
             "dead_letters": self.dead_letters,
             "heartbeats": self.heartbeats,
             "rebalances": self.rebalances,
+            "recoveries": self.recoveries,
             "consumer_lag": sum(lag.values()),
             "consumer_lag_by_partition": lag,
         }

@@ -47,6 +47,8 @@ def _route_ticket(change: Change, partitions: int) -> list[tuple[int, Change]]:
     if new is None:
         return [(p, change) for p in sorted(old_parts)]
     out = [(new, change)]
-    leaving = replace(change, op="d", after=None)
-    out.extend((p, leaving) for p in sorted(old_parts - {new}))
+    old_parts.discard(new)
+    if old_parts:
+        leaving = replace(change, op="d", after=None)
+        out.extend((p, leaving) for p in sorted(old_parts))
     return out

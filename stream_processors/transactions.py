@@ -1,27 +1,33 @@
-"""One transactional producer per owned join partition (librdkafka, via confluent-kafka).
+"""The worker's producers: one transactional producer per owned join partition, and the
+router's idempotent producer (librdkafka, via confluent-kafka).
 
 The transactional id is fixed per join partition (``<app>-join-<p>``), so whichever
-worker owns a partition after a rebalance or restart fences the previous owner: its
-unfinished transaction is aborted before the new owner reads the state changelog.
+worker starts a partition's producer fences the previous owner: its unfinished
+transaction is aborted (or, if it was already committing, completed) before the new
+owner reads the state changelog and the committed offset. That is what makes a failed
+transaction recoverable in-process: drop the producer, start a new one (which settles the
+old transaction either way), rebuild the state from the changelog and resume from the
+committed offset; whichever way the transaction went, state, facts and offset agree.
 
-librdkafka's ``produce`` costs about a microsecond against tens for a pure-Python client,
-which is what makes a worker fast; its blocking calls (init, commit) run in a thread so
-the event loop keeps serving Faust.
+These calls block; the worker runs them in its own thread, never on Faust's event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
+from typing import Any
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
 from boxoffice.settings import Settings
+from stream_processors.kafka_config import router_config, transactional_config
 
 log = logging.getLogger("boxoffice.processors")
 
 TIMEOUT_S = 60.0
+ABORT_TIMEOUT_S = 10.0
 Record = tuple[str, bytes | None, bytes, int | None]
 """(topic, key, value, partition or None for the default partitioner)."""
 
@@ -30,91 +36,181 @@ class PartitionProducers:
     def __init__(self, *, settings: Settings) -> None:
         self._settings = settings
         self._producers: dict[int, Producer] = {}
-        self._group = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
-                                "group.id": settings.faust_app_id}).consumer_group_metadata()
+        self._fatal: dict[int, KafkaError] = {}
 
     def transactional_id(self, partition: int) -> str:
         return f"{self._settings.faust_app_id}-join-{partition}"
 
-    async def get(self, partition: int) -> Producer:
-        """The partition's producer, started (and the previous owner fenced) on first use."""
-        producer = self._producers.get(partition)
-        if producer is None:
-            producer = Producer({
-                "bootstrap.servers": self._settings.kafka_bootstrap,
-                "transactional.id": self.transactional_id(partition),
-                "linger.ms": 5,
-                "batch.size": 1 << 20,
-                "compression.type": "lz4",
-                "partitioner": "murmur2_random",  # the Java client's: same key, same partition
-            })
-            await asyncio.to_thread(producer.init_transactions, TIMEOUT_S)
-            self._producers[partition] = producer
+    def start(self, partition: int) -> None:
+        """A new producer for the partition: fences the previous owner, settles its
+        open transaction. Raises KafkaException when the broker cannot be reached."""
+        self.discard(partition)
+        self._fatal.pop(partition, None)
+
+        def on_error(error: KafkaError) -> None:
+            if error.fatal():
+                self._fatal[partition] = error
+
+        producer = Producer({**transactional_config(self._settings,
+                                                    self.transactional_id(partition)),
+                             "error_cb": on_error})
+        producer.init_transactions(TIMEOUT_S)
+        self._producers[partition] = producer
+
+    def cause(self, partition: int, exc: BaseException) -> BaseException:
+        """The real reason behind librdkafka's generic "_FATAL" (e.g. fenced)."""
+        error = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
+        underlying = self._fatal.get(partition)
+        if isinstance(error, KafkaError) and error.code() == KafkaError._FATAL and \
+                underlying is not None:
+            return KafkaException(underlying)
+        return exc
+
+    def owns(self, partition: int) -> bool:
+        return partition in self._producers
+
+    def begin(self, partition: int) -> Producer:
+        """Open the partition's transaction; the caller produces into it with `send`."""
+        producer = self._producers[partition]
+        producer.begin_transaction()
         return producer
 
-    async def commit(self, partition: int, records: Iterable[Record], *, topic: str,
-                     next_offset: int) -> None:
-        """Send the records and the consumed offset as one transaction."""
-        producer = await self.get(partition)
-        producer.begin_transaction()
+    def finish(self, partition: int, offsets: list[TopicPartition], group: Any) -> None:
+        """Add the consumed offsets and commit (blocking: the worker runs this in a
+        thread per partition). On failure the transaction is aborted, the producer
+        discarded (the next `start` settles what was left open) and the error raised."""
+        producer = self._producers[partition]
         try:
-            for topic_name, key, value, part in records:
-                _produce(producer, topic_name, key, value, part)
-            producer.send_offsets_to_transaction(
-                [TopicPartition(topic, partition, next_offset)], self._group, TIMEOUT_S)
-            await asyncio.to_thread(producer.commit_transaction, TIMEOUT_S)
-        except BaseException:
-            self._producers.pop(partition, None)  # the next owner (or we) re-init and fence
-            try:
-                await asyncio.to_thread(producer.abort_transaction, TIMEOUT_S)
-            except Exception:  # fenced or broker gone: the transaction times out anyway
-                log.warning("join partition %s: abort failed", partition)
+            producer.send_offsets_to_transaction(offsets, group, TIMEOUT_S)
+            producer.commit_transaction(TIMEOUT_S)
+        except BaseException as exc:
+            self.fail(partition, exc)
             raise
 
-    async def keep_only(self, partitions: set[int]) -> None:
+    def commit(self, partition: int, records: Iterable[Record],
+               offsets: list[TopicPartition], group: Any) -> None:
+        """Send the records and the consumed offsets as one transaction, or raise."""
+        try:
+            producer = self.begin(partition)
+            for topic, key, value, part in records:
+                send(producer, topic, value, key, part)
+        except BaseException as exc:
+            self.fail(partition, exc)
+            raise
+        self.finish(partition, offsets, group)
+
+    def fail(self, partition: int, exc: BaseException) -> None:
+        """Abort the partition's open transaction (if it can be) and drop the producer."""
+        producer = self._producers.pop(partition, None)
+        if producer is None:
+            return
+        with contextlib.suppress(Exception):
+            producer.poll(0.5)  # serves error_cb: records what a "_FATAL" really was
+        error = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
+        if isinstance(error, KafkaError) and error.fatal():
+            return  # fenced or broken: nothing can be aborted from this producer
+        with contextlib.suppress(Exception):  # the next init_transactions aborts it anyway
+            producer.abort_transaction(ABORT_TIMEOUT_S)
+
+    def discard(self, partition: int) -> None:
+        producer = self._producers.pop(partition, None)
+        if producer is not None:
+            producer.purge()
+            producer.flush(0)
+
+    def keep_only(self, partitions: set[int]) -> None:
         """Forget the producers of partitions this worker no longer owns."""
         for partition in [p for p in self._producers if p not in partitions]:
-            producer = self._producers.pop(partition)
-            await asyncio.to_thread(producer.flush, 5.0)
+            self.discard(partition)
 
-    async def close(self) -> None:
-        await self.keep_only(set())
+    def close(self) -> None:
+        self.keep_only(set())
 
 
-def _produce(producer: Producer, topic: str, key: bytes | None, value: bytes,
-             partition: int | None) -> None:
+def send(producer: Producer, topic: str, value: bytes, key: bytes | None,
+         partition: int | None) -> None:
+    """Produce one record, waiting for room when librdkafka's local queue is full."""
+    try:
+        if partition is None:
+            producer.produce(topic, value, key)
+        else:
+            producer.produce(topic, value, key, partition)
+    except BufferError:
+        _produce_blocking(producer, topic, key, value, partition)
+
+
+def _produce_blocking(producer: Producer, topic: str, key: bytes | None, value: bytes,
+                      partition: int | None) -> None:
     while True:
+        producer.poll(0.05)
         try:
             if partition is None:
                 producer.produce(topic, value, key)
             else:
                 producer.produce(topic, value, key, partition)
-            producer.poll(0)
             return
-        except BufferError:  # local queue full: serve delivery reports, then retry
-            producer.poll(0.05)
+        except BufferError:
+            continue
+
+
+class RouteFailed(Exception):
+    """Some routed records were not acknowledged: the batch must be routed again."""
 
 
 class RouterProducer:
-    """The route agent's idempotent producer: at-least-once, flushed before each ack."""
+    """The route stage's idempotent producer: at-least-once, flushed before each commit.
+
+    Only failed deliveries call back into Python (``delivery.report.only.error``); a
+    fatal producer error (the idempotence sequence broke) makes the next `flush` fail and
+    the producer is replaced.
+    """
 
     def __init__(self, *, settings: Settings) -> None:
-        self._producer = Producer({
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "enable.idempotence": True,
-            "linger.ms": 5,
-            "batch.size": 1 << 20,
-            "compression.type": "lz4",
-            "partitioner": "murmur2_random",
-        })
+        self._settings = settings
+        self._failures: list[KafkaError] = []
+        self._broken: KafkaError | None = None
+        self._producer = self._new()
+
+    def _new(self) -> Producer:
+        config = {**router_config(self._settings), "on_delivery": self._delivered,
+                  "error_cb": self._error}
+        return Producer(config)
+
+    def _delivered(self, error: KafkaError | None, _message: Any) -> None:
+        if error is not None:
+            self._failures.append(error)
+
+    def _error(self, error: KafkaError) -> None:
+        if error.fatal():
+            self._broken = error
 
     def send(self, topic: str, value: bytes, partition: int | None) -> None:
-        _produce(self._producer, topic, None, value, partition)
+        try:
+            if partition is None:
+                self._producer.produce(topic, value)
+            else:
+                self._producer.produce(topic, value, None, partition)
+        except BufferError:
+            _produce_blocking(self._producer, topic, None, value, partition)
 
-    async def flush(self) -> None:
-        """Wait until every record sent so far is acknowledged (before offsets move)."""
-        left = await asyncio.to_thread(self._producer.flush, TIMEOUT_S)
-        if left:
-            raise RuntimeError(f"processors: {left} routed records not acknowledged in "
-                               f"{TIMEOUT_S:.0f} s; is Kafka at "
-                               "the broker reachable?")
+    def flush(self, timeout: float = TIMEOUT_S) -> None:
+        """Wait until every record sent so far is acknowledged, or raise RouteFailed."""
+        left = self._producer.flush(timeout)
+        failures, self._failures = self._failures, []
+        if self._broken is not None or left or failures:
+            reason = (f"the producer broke ({self._broken.str()})" if self._broken
+                      else f"{left} records unacknowledged after {timeout:.0f} s" if left
+                      else f"{len(failures)} records refused ({failures[0].str()})")
+            self.replace()
+            raise RouteFailed(reason)
+
+    def replace(self) -> None:
+        """Drop what is queued and start a new producer (the batch is routed again)."""
+        self._producer.purge()
+        self._producer.flush(0)
+        self._broken = None
+        self._failures = []
+        self._producer = self._new()
+
+    def close(self) -> None:
+        self._producer.flush(10.0)

@@ -29,13 +29,25 @@ def _client(settings: Settings) -> Any:
         autogenerate_session_id=False, compress=False)
 
 
+NEWEST_OF_SLOWEST_PARTITION = """
+SELECT count(), min(newest) FROM (
+    SELECT join_partition, max(source_ts_ms) AS newest FROM {db}.heartbeats
+    WHERE join_partition >= (SELECT if(countIf(join_partition >= 0) > 0, 0, -1)
+                             FROM {db}.heartbeats)
+    GROUP BY join_partition)
+"""
+"""Each join partition writes every heartbeat in its own transaction with its facts
+(migration 0009): the honest newest heartbeat is the slowest partition's. Rows from
+before per-partition heartbeats (-1) count only until partitioned rows exist."""
+
+
 def newest_heartbeat_ms(settings: Settings, *, database: str | None = None) -> int | None:
-    """Epoch ms of the newest source heartbeat in ClickHouse, None if there is none."""
+    """Epoch ms of the newest source heartbeat every join partition has delivered to
+    ClickHouse, None if there is none."""
     db = database or settings.clickhouse_database
     client = _client(settings)
     try:
-        rows = client.query(f"SELECT count(), max(source_ts_ms) FROM {db}.heartbeats"
-                            ).result_rows
+        rows = client.query(NEWEST_OF_SLOWEST_PARTITION.format(db=db)).result_rows
     finally:
         client.close()
     count, newest = rows[0]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from confluent_kafka import Producer
 
 from boxoffice.settings import Settings
 from stream_processors.app import METRICS_PAGE
@@ -147,3 +148,33 @@ def test_two_workers_one_stopped_mid_stream_still_equal(proc_settings: Settings,
         reader.close()
         stop(first)
         stop(second)
+
+
+def test_a_fenced_transaction_is_recovered_in_process(proc_settings: Settings,
+                                                      tmp_path: Path) -> None:
+    """Another producer takes every join partition's transactional id mid-stream (what a
+    zombie worker meets): the worker's transactions fail, it rebuilds the partitions from
+    the changelog and carries on without exiting; the facts still equal the join."""
+    model = workload(seed=5, tickets=3000, purchases=800, performances=40, changes=3000)
+    half = len(model.changes) // 2
+    log = tmp_path / "worker.log"
+    produce_changes(proc_settings, model.changes[:half])
+    worker = start_worker(proc_settings, index=0, log=log)
+    reader = TopicReader(proc_settings, proc_settings.facts_topic)
+    try:
+        _wait_for(lambda: _facts_seen(proc_settings, reader, 1))
+        for partition in range(proc_settings.kafka_partitions):
+            usurper = Producer({"bootstrap.servers": proc_settings.kafka_bootstrap,
+                                "transactional.id":
+                                    f"{proc_settings.faust_app_id}-join-{partition}"})
+            usurper.init_transactions(60)
+        produce_changes(proc_settings, model.changes[half:])
+        _wait_equal(proc_settings, model.expected_join())
+        assert worker.poll() is None, "the worker exited instead of recovering"
+        text = log.read_text()
+        assert "another worker took it over" in text or "rebuilt from the changelog" in text, \
+            text[-3000:]
+        assert text.count("recovered:") >= proc_settings.kafka_partitions + 1
+    finally:
+        reader.close()
+        stop(worker)

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from stream_processors.changes import ChangeRecordError, parse_change
+from stream_processors.changes import Change, ChangeRecordError, parse_change
 from stream_processors.deadletters import dead_letter
-from stream_processors.heartbeats import heartbeat_record
+from stream_processors.heartbeats import Beat, heartbeat_record, parse_heartbeat
 from stream_processors.join import JoinState
 from stream_processors.routing import route
-from stream_processors.wire import decode, encode, fact_json
+from stream_processors.wire import decode, decode_values, delta_json, encode, encode_beat, fact_json
 from tests.unit.stream_processors.cdc_model import SALT, SourceModel, performance, purchase, ticket
 
 ENVELOPE: dict[str, Any] = {"before": None, "op": "c", "source": {"lsn": 77, "ts_ms": 5, "txId": 3},
@@ -46,6 +46,7 @@ def test_the_join_topic_format_round_trips() -> None:
     change = parse_change("tickets", b'{"id": 4}', json.dumps(ENVELOPE).encode())
     assert change is not None
     back = decode(encode(change))
+    assert isinstance(back, Change)
     assert (back.table, back.key, back.op, back.lsn, back.ts_ms) == ("tickets", 4, "c", 77, 5)
     assert back.after == {k: ENVELOPE["after"][k]  # type: ignore[index]
                           for k in ("id", "price", "performance_id", "purchase_id")}
@@ -77,11 +78,41 @@ def test_dead_letters_carry_origin_and_truncate_the_value() -> None:
     assert len(record["value"]) == 4096
 
 
-def test_heartbeats_are_stamped() -> None:
+def test_heartbeats_travel_the_join_topic_and_are_stamped_per_partition() -> None:
     value = json.dumps({"after": {"id": 1, "ts": "2022-10-07T19:00:00.000000Z"},
-                        "source": {"ts_ms": 123}}).encode()
-    assert json.loads(heartbeat_record(value, now_ms=456) or b"") == {
+                        "source": {"ts_ms": 123, "lsn": 88}}).encode()
+    beat = parse_heartbeat(value)
+    assert beat == Beat(source_ts_ms=123, heartbeat_ts="2022-10-07T19:00:00.000000Z", lsn=88)
+    assert decode(encode_beat(beat)) == beat
+    assert json.loads(heartbeat_record(beat, join_partition=2, now_ms=456)) == {
         "source_ts_ms": 123, "heartbeat_ts": "2022-10-07T19:00:00.000000Z",
-        "processed_ts_ms": 456}
+        "processed_ts_ms": 456, "join_partition": 2}
+    assert parse_heartbeat(json.dumps({"after": None, "source": {"ts_ms": 1}}).encode()) \
+        is None
     with pytest.raises(ChangeRecordError):
-        heartbeat_record(b"{}", now_ms=1)
+        parse_heartbeat(b"{}")
+
+
+def test_the_join_stage_fast_path_matches_the_contract() -> None:
+    src, state = SourceModel(), JoinState(salt=SALT)
+    state.apply(src.upsert("performances", performance(1, 7, 3)))
+    state.apply(src.upsert("purchases", purchase(10, 99)))
+    change = src.upsert("tickets", ticket(1, 25, 1, 10))
+    item = decode_values(encode(change))
+    assert item == ("tickets", 1, [1, 25, 1, 10], change.lsn, change.ts_ms)
+    twin = JoinState(salt=SALT)
+    twin.apply(src.changes[0])
+    twin.apply(src.changes[1])
+    [delta] = twin.apply_values(*item)  # type: ignore[misc]
+    [fact] = state.apply(change)
+    assert delta_json(delta) == fact.to_json()
+
+
+@pytest.mark.parametrize("raw", [
+    b"nope", b'["tickets", 1, "c", [1, 25, 1], 5, 6]', b'["bands", 1, "c", null, 5, 6]',
+    b'["tickets", "1", "c", null, 5, 6]', b'["performances", 1, "c", [1, "x", 2, 3], 5, 6]',
+    b'["purchases", 1, "c", [1, "2022-01-01", "7"], 5, 6]',
+])
+def test_a_bad_join_topic_record_is_refused_before_it_touches_state(raw: bytes) -> None:
+    with pytest.raises(ChangeRecordError):
+        decode_values(raw)
