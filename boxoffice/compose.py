@@ -6,9 +6,9 @@ topology and the native stack can never disagree on a port, a version or a crede
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from boxoffice.files import write_atomically
 from boxoffice.settings import GENERATED_SECRETS, Settings
 
 COMPOSE_FIELDS = (
@@ -46,8 +46,5 @@ def compose_env(settings: Settings) -> dict[str, str]:
 def write_env_file(settings: Settings, path: Path) -> None:
     """Write `.env` with owner-only permissions (it holds credentials)."""
     lines = [f"{key}={value}" for key, value in sorted(compose_env(settings).items())]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("# written by `boxoffice compose-env`; holds credentials, never commit\n"
-                   + "\n".join(lines) + "\n")
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    write_atomically(path, "# written by `boxoffice compose-env`; holds credentials, never "
+                     "commit\n" + "\n".join(lines) + "\n", private=True)

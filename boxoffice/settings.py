@@ -20,6 +20,8 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from boxoffice.files import write_atomically
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Credentials generated per state directory when the environment does not provide them.
@@ -196,10 +198,7 @@ def _load_or_generate_secrets(state_dir: Path) -> dict[str, str]:
         for name in missing:
             stored[name] = secrets.token_urlsafe(32 if name.endswith("key") else 18)
         state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stored, indent=2))
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
+        write_atomically(path, json.dumps(stored, indent=2), private=True)
     return stored
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
+from boxoffice.files import write_atomically
 from boxoffice.settings import Settings
 from boxoffice.status.kafka_admin import consumer_config
 from boxoffice.status.model import DOWN, OK, WARN, Section
@@ -131,10 +132,7 @@ def dead_letters_section(settings: Settings) -> Section:
         return Section(name="dead_letters", state=DOWN,
                        summary=f"Kafka unreachable ({type(exc).__name__})",
                        data={"by_stage": dict(tally.stages), "complete": False})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(tally.to_json())
-    tmp.replace(path)
+    write_atomically(path, tally.to_json())
     total = sum(tally.stages.values())
     text = ", ".join(f"{stage} {count:,}" for stage, count in sorted(tally.stages.items()))
     data: dict[str, Any] = {"topic": tally.topic, "by_stage": dict(tally.stages),

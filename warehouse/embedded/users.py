@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from boxoffice.files import write_atomically
 from warehouse.embedded.errors import AUTHENTICATION_FAILED, QUOTA_EXCEEDED, ClickHouseError
 
 
@@ -73,10 +73,8 @@ def load_users(path: Path) -> dict[str, User]:
 def write_users_file(path: Path, users: list[User]) -> None:
     """Write the file atomically, readable by its owner only (it holds password hashes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"users": {u.name: u.as_json() for u in users}}, indent=2))
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    write_atomically(path, json.dumps({"users": {u.name: u.as_json() for u in users}},
+                                      indent=2), private=True)
 
 
 class Authenticator:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from boxoffice.files import write_atomically
 from boxoffice.settings import Settings
 
 
@@ -53,10 +54,7 @@ class SinkMetrics:
 
 def write_metrics(path: Path, metrics: SinkMetrics) -> None:
     metrics.updated_at = time.time()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(metrics.as_dict(), indent=1))
-    tmp.replace(path)
+    write_atomically(path, json.dumps(metrics.as_dict(), indent=1))
 
 
 def read_metrics(settings: Settings) -> dict[str, Any] | None:
