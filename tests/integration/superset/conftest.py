@@ -20,7 +20,8 @@ from tests.integration.superset.festival_data import (
     write_facts,
     write_heartbeat,
 )
-from tests.integration.warehouse.warehouse_http import migrated
+from warehouse.executor import ClientExecutor, connect
+from warehouse.migrate import migrate
 
 LIVE_SALES_AT_START = 150
 
@@ -44,11 +45,17 @@ def admin(superset: Settings) -> Iterator[SupersetClient]:
 def festival(superset: Settings) -> Festival:
     """The repo's dashboards over a small known festival written into ClickHouse.
 
-    Migrates the session's warehouse database, writes dimensions, three festivals of
-    history, today's live sales and a heartbeat, then bootstraps Superset with the
-    bundle in superset/dashboards/.
+    Superset's connection reads the session's warehouse database, which an earlier
+    test (the e2e live dashboard) may have filled through the whole pipeline: its
+    venues share stage names with these and its heartbeats carry join partitions that
+    would hide ours. So the database is emptied first, then migrated, then given
+    dimensions, three festivals of history, today's live sales and a heartbeat; last,
+    Superset is bootstrapped with the bundle in superset/dashboards/.
     """
-    migrated(superset, superset.clickhouse_database)
+    database = superset.clickhouse_database
+    executor = ClientExecutor(connect(superset))
+    executor.command(f"DROP DATABASE IF EXISTS {database} SYNC")
+    migrate(executor, database)
     data = Festival()
     write_dimensions(superset, data)
     write_facts(superset, data.history() + data.live_sales(LIVE_SALES_AT_START))
