@@ -114,6 +114,33 @@ def wait_running(settings: Settings, *, deadline_seconds: float | None = None,
     return current
 
 
+def initial_snapshot_done(settings: Settings, *, client: ConnectClient | None = None) -> bool:
+    """Connect has committed an offset past the initial snapshot.
+
+    Until then a crash of Connect makes Debezium start the snapshot over at a later point
+    in the WAL: rows deleted between the two attempts keep their first `op=r` record in
+    the topics and never get a delete (docs/source.md, 'A crash during the snapshot')."""
+    client = client or ConnectClient(settings=settings)
+    committed = [o.get("offset") or {} for o in offsets(client, settings.connector_name)]
+    # streaming offsets carry lsn_proc; the snapshot's own carry snapshot_completed
+    return any("lsn_proc" in o or o.get("snapshot_completed") is True for o in committed)
+
+
+def wait_initial_snapshot(settings: Settings, *, deadline_seconds: float | None = None,
+                          progress: Say = _quiet) -> None:
+    """Block until the initial snapshot is committed (see `initial_snapshot_done`)."""
+    client = ConnectClient(settings=settings)
+    limit = deadline_seconds or settings.health_deadline_seconds
+    deadline = time.monotonic() + limit
+    while not initial_snapshot_done(settings, client=client):
+        if time.monotonic() > deadline:
+            raise ConnectorError(
+                f"connector {settings.connector_name}: initial snapshot not committed after "
+                f"{limit:.0f} s; `boxoffice connector status` shows its progress")
+        time.sleep(0.5)
+    progress(f"connector {settings.connector_name}: initial snapshot committed")
+
+
 def status(settings: Settings, *, client: ConnectClient | None = None) -> ConnectorStatus:
     """Connector and task state, the slot's retained WAL and the time of the last event."""
     client = client or ConnectClient(settings=settings)

@@ -1,5 +1,9 @@
 """`kill -9` of Kafka Connect while `sell` runs: afterwards the topics hold the latest state
-of every source row (duplicates allowed and counted, no gaps)."""
+of every source row (duplicates allowed and counted, no gaps).
+
+The kill comes once the initial snapshot is committed: Debezium restarts an interrupted
+snapshot from scratch at a later WAL position, so rows deleted in between keep their
+first snapshot record (docs/source.md, 'A crash during the snapshot')."""
 
 from __future__ import annotations
 
@@ -50,6 +54,16 @@ def _topic_state(events: list[Event], table: str) -> dict[int, tuple[Any, ...]]:
     return state
 
 
+def _difference(found: dict[int, tuple[Any, ...]], expected: dict[int, tuple[Any, ...]]
+                ) -> str:
+    """Which ids the topic lacks, has extra, or holds with other values (first ten each)."""
+    missing = sorted(expected.keys() - found.keys())
+    extra = sorted(found.keys() - expected.keys())
+    changed = sorted(k for k in expected.keys() & found.keys() if expected[k] != found[k])
+    return (f"{len(missing)} missing {missing[:10]}, {len(extra)} extra {extra[:10]}, "
+            f"{len(changed)} with other values {changed[:10]}")
+
+
 def _duplicates(events: list[Event]) -> int:
     seen: set[tuple[Any, ...]] = set()
     dupes = 0
@@ -66,6 +80,8 @@ def test_kill_connect_during_sell_loses_nothing(captured_source: Settings) -> No
     s = captured_source
     seed(s, scale=0.01, seed_value=9)
     manage.apply(s, deadline_seconds=120)
+    # a crash during the initial snapshot is a different story (docs/source.md)
+    manage.wait_initial_snapshot(s, deadline_seconds=180)
     supervisor = Supervisor(settings=s, components=stack_components(s))
     component = supervisor.component("connect")
 
@@ -94,7 +110,10 @@ def test_kill_connect_during_sell_loses_nothing(captured_source: Settings) -> No
             events = read_all(s, topic(s, table), timeout=60)
             if _topic_state(events, table) == expected:
                 break
-            assert time.monotonic() < deadline, f"{table}: topic never matched the source"
+            assert time.monotonic() < deadline, (
+                f"{table}: topic never matched the source: "
+                f"{_difference(_topic_state(events, table), expected)}; connector "
+                f"{manage.status(s).as_dict()}")
             time.sleep(1.0)
         dupes += _duplicates(events)
     print(f"duplicates after kill -9: {dupes}")
