@@ -33,13 +33,13 @@ from tests.providers import PORT_FIELDS, test_settings
 PIPELINE = ("history", "live", "memory")
 SCRIPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # name -> (argv after the interpreter, services it needs from run_all)
-    "seed": (("bench/bench_seed.py", "--scale", "1.0"), ("postgres",)),
-    "source_overhead": (("bench/bench_source_overhead.py",), ("postgres", "kafka", "connect")),
-    "processors": (("bench/bench_processors.py",), ()),
-    "sink": (("bench/bench_sink.py", "--baseline"), ()),
-    "views": (("bench/bench_views.py", "--scale", "1", "--runs", "20"), ()),
-    "views10": (("bench/bench_views.py", "--scale", "10", "--runs", "10"), ()),
-    "replay": (("bench/bench_replay.py",), ()),
+    "seed": (("-m", "bench.bench_seed", "--scale", "1.0"), ("postgres",)),
+    "source_overhead": (("-m", "bench.bench_source_overhead"), ("postgres", "kafka", "connect")),
+    "processors": (("-m", "bench.bench_processors"), ()),
+    "sink": (("-m", "bench.bench_sink", "--baseline"), ()),
+    "views": (("-m", "bench.bench_views", "--scale", "1", "--runs", "20"), ()),
+    "views10": (("-m", "bench.bench_views", "--scale", "10", "--runs", "10"), ()),
+    "replay": (("-m", "bench.bench_replay"), ()),
 }
 ALL = (*PIPELINE, *SCRIPTS)
 
