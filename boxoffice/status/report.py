@@ -14,7 +14,8 @@ COLOURS = {OK: "green", WARN: "yellow", DOWN: "red", UNHEALTHY: "red", UNKNOWN: 
 def status_table(report: StatusReport) -> Table:
     title = "healthy" if report.healthy else "UNHEALTHY: " + ", ".join(
         s.name for s in report.sections if not s.healthy)
-    table = Table(title=f"boxoffice status: {title} ({report.seconds:.1f} s)")
+    table = Table(title=f"boxoffice status: {title}",
+                  caption=f"checked in {report.seconds:.1f} s")
     table.add_column("part")
     table.add_column("state")
     table.add_column("details", overflow="fold")
