@@ -8,6 +8,7 @@ with Docker, `tests/containers.py` starts the same services from official images
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -23,10 +24,14 @@ from tests.providers import docker_available, test_settings
 @pytest.fixture(scope="session")
 def stack_settings() -> Iterator[Settings]:
     """The session's stack lives outside pytest's temp root: pytest resets that root to
-    0700, and PostgreSQL runs as another OS user that must reach its data directory."""
+    0700, and PostgreSQL runs as another OS user that must reach its data directory.
+    BOXOFFICE_KEEP_TEST_STATE=1 keeps it (logs, data) after the session."""
     state_dir = Path(tempfile.mkdtemp(prefix="boxoffice-stack-"))
     state_dir.chmod(0o755)
     yield test_settings(state_dir)
+    if os.environ.get("BOXOFFICE_KEEP_TEST_STATE"):  # logs and data, for a post-mortem
+        print(f"\nkept the test stack's state directory: {state_dir}")
+        return
     shutil.rmtree(state_dir, ignore_errors=True)
 
 
