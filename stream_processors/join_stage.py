@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from concurrent import futures
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from boxoffice.settings import Settings
 from stream_processors.changelog import changelog_topic, encode_entry, read_partition
@@ -42,7 +42,7 @@ from stream_processors.heartbeats import Beat, heartbeat_record
 from stream_processors.join import Entry, JoinState
 from stream_processors.metrics import Metrics
 from stream_processors.topics import join_topic
-from stream_processors.transactions import PartitionProducers, send
+from stream_processors.transactions import TIMEOUT_S, PartitionProducers, send
 from stream_processors.wire import decode_values, delta_json
 
 log = logging.getLogger("boxoffice.processors")
@@ -54,6 +54,8 @@ Committing = tuple[int, int, int, "futures.Future[None]"]
 FENCED_PAUSE_S = 5.0
 """After being fenced, wait this long for the rebalance that explains it."""
 MAX_BACKOFF_S = 30.0
+COMMIT_DEADLINE_S = TIMEOUT_S + 15.0
+"""A batch's commits that have not returned by then are given up (see `_stuck`)."""
 
 
 class JoinStage:
@@ -70,8 +72,11 @@ class JoinStage:
         self._writes: dict[str, Entry] = {}
         self._failures: dict[int, int] = {}
         self.paused_until: dict[int, float] = {}
-        self._pool = futures.ThreadPoolExecutor(max_workers=min(settings.kafka_partitions, 8),
-                                                thread_name_prefix="join-commit")
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> futures.ThreadPoolExecutor:
+        return futures.ThreadPoolExecutor(max_workers=min(self._settings.kafka_partitions, 8),
+                                          thread_name_prefix="join-commit")
 
     # --- ownership ---------------------------------------------------------------------
     def assigned(self, partitions: set[int]) -> None:
@@ -131,16 +136,32 @@ class JoinStage:
     def wait(self, started: list[Committing]) -> None:
         """Wait for the commits `start` began; recover the partitions whose failed."""
         failed: list[tuple[int, int, BaseException]] = []
+        deadline = time.monotonic() + COMMIT_DEADLINE_S
+        stuck = False
         for partition, first, deltas, future in started:
-            exc = future.exception()
+            try:
+                exc = future.exception(timeout=max(deadline - time.monotonic(), 0.0))
+            except futures.TimeoutError:
+                exc = self._stuck(partition)
+                stuck = True
             if exc is not None:
                 failed.append((partition, first, exc))
                 continue
             self._metrics.events_out += deltas
             self._metrics.facts_out += deltas
             self._failures.pop(partition, None)
+        if stuck:  # its threads stay blocked: new commits get new threads
+            self._pool.shutdown(wait=False)
+            self._pool = self._new_pool()
         for partition, first, exc in failed:
             self._failed(partition, first, exc, "a transaction")
+
+    def _stuck(self, partition: int) -> KafkaException:
+        self._producers.abandon(partition)
+        return KafkaException(KafkaError(
+            KafkaError._TIMED_OUT, f"the commit did not return in {COMMIT_DEADLINE_S:.0f} s "
+            "(librdkafka lost its transaction coordinator); its producer is abandoned",
+            retriable=True))
 
     def _try_take_over(self, partition: int) -> TakeOver | Exception:
         try:

@@ -37,6 +37,8 @@ class PartitionProducers:
         self._settings = settings
         self._producers: dict[int, Producer] = {}
         self._fatal: dict[int, KafkaError] = {}
+        self._abandoned: list[Producer] = []
+        """Producers a thread is still blocked in: kept, never destroyed under it."""
 
     def transactional_id(self, partition: int) -> str:
         return f"{self._settings.faust_app_id}-join-{partition}"
@@ -84,8 +86,18 @@ class PartitionProducers:
             producer.send_offsets_to_transaction(offsets, group, TIMEOUT_S)
             producer.commit_transaction(TIMEOUT_S)
         except BaseException as exc:
-            self.fail(partition, exc)
+            if self._producers.get(partition) is producer:  # not abandoned meanwhile
+                self.fail(partition, exc)
             raise
+
+    def abandon(self, partition: int) -> None:
+        """Give up on a producer whose call never returned (librdkafka can block past
+        its timeout in send_offsets_to_transaction when the broker restarts under it).
+        Nothing is called on it: the thread inside still uses it. The next `start`
+        fences it through the same transactional id, which settles its transaction."""
+        producer = self._producers.pop(partition, None)
+        if producer is not None:
+            self._abandoned.append(producer)
 
     def commit(self, partition: int, records: Iterable[Record],
                offsets: list[TopicPartition], group: Any) -> None:
