@@ -20,7 +20,8 @@ from connectors.migrate import migrate
 from connectors.slot import drop_slot, slot_state
 
 
-def _admin(settings: Settings) -> psycopg2.extensions.connection:
+def admin_connection(settings: Settings) -> psycopg2.extensions.connection:
+    """Autocommit connection to the server's `postgres` database (CREATE/DROP DATABASE)."""
     conn = psycopg2.connect(settings.postgres_dsn().replace(
         f"dbname={settings.postgres_db}", "dbname=postgres"))
     conn.autocommit = True
@@ -33,7 +34,7 @@ def fresh_source(base: Settings, name: str) -> Settings:
         "postgres_db": name, "publication_name": f"{name}_pub", "slot_name": f"{name}_slot",
         "connector_name": f"{name}-source", "topic_prefix": name,
     })
-    conn = _admin(base)
+    conn = admin_connection(base)
     with conn.cursor() as cur:
         cur.execute(f'create database "{name}"')
     conn.close()
@@ -49,7 +50,7 @@ def remove_source(settings: Settings, *, with_connector: bool) -> None:
         while slot_state(settings).exists and time.monotonic() < deadline:
             if not drop_slot(settings):
                 time.sleep(0.5)
-    conn = _admin(settings)
+    conn = admin_connection(settings)
     with conn.cursor() as cur:
         cur.execute(f'drop database if exists "{settings.postgres_db}" with (force)')
     conn.close()

@@ -7,28 +7,20 @@ import json
 import os
 from typing import Any
 
-import psycopg2
-
 from boxoffice.settings import REPO_ROOT, Settings
 from connectors.db import connect as pg_connect
 from connectors.migrate import migrate as migrate_source
 from stream_processors.facts import person_key
+from tests.integration.connectors.conftest import admin_connection
 from warehouse.executor import ClientExecutor
 from warehouse.executor import connect as ch_connect
 from warehouse.migrate import migrate as migrate_warehouse
 
 
-def _admin(settings: Settings) -> psycopg2.extensions.connection:
-    conn = psycopg2.connect(settings.postgres_dsn().replace(
-        f"dbname={settings.postgres_db}", "dbname=postgres"))
-    conn.autocommit = True
-    return conn
-
-
 def fresh_source(base: Settings, name: str) -> Settings:
     """Settings pointing at a new, migrated source database and a warehouse of that name."""
     settings = base.model_copy(update={"postgres_db": name, "clickhouse_database": name})
-    conn = _admin(base)
+    conn = admin_connection(base)
     with conn.cursor() as cur:
         cur.execute(f'create database "{name}"')
     conn.close()
@@ -37,7 +29,7 @@ def fresh_source(base: Settings, name: str) -> Settings:
 
 
 def drop_source(settings: Settings) -> None:
-    conn = _admin(settings)
+    conn = admin_connection(settings)
     with conn.cursor() as cur:
         cur.execute(f'drop database if exists "{settings.postgres_db}" with (force)')
     conn.close()

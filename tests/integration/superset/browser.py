@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -20,6 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from boxoffice.settings import Settings
+from tests.integration.warehouse.warehouse_http import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -49,30 +48,16 @@ def chromium() -> Iterator[webdriver.Chrome]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def poll(check: Callable[[], Any], *, deadline_seconds: float, what: str,
-         every: float = 0.5) -> Any:
-    """Call `check` until it returns something truthy; fail with its last answer."""
-    deadline = time.monotonic() + deadline_seconds
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out after {deadline_seconds:.0f} s waiting for {what}; "
-                         f"last: {last!r}")
-
-
 def log_in(driver: WebDriver, settings: Settings) -> None:
     """Sign in through Superset's login form as the admin user."""
     driver.get(f"{settings.superset_url}/login/")
-    poll(lambda: driver.find_elements(By.NAME, "username"), deadline_seconds=60,
+    wait_until(lambda: driver.find_elements(By.NAME, "username"), deadline_seconds=60,
          what="Superset's login form")
     driver.find_element(By.NAME, "username").send_keys(settings.superset_admin_user)
     driver.find_element(By.NAME, "password").send_keys(
         settings.secret("superset_admin_password"))
     driver.find_element(By.CSS_SELECTOR, "[type=submit]").click()
-    poll(lambda: "/login" not in driver.current_url, deadline_seconds=60,
+    wait_until(lambda: "/login" not in driver.current_url, deadline_seconds=60,
          what="the login to complete")
 
 

@@ -16,8 +16,9 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from boxoffice.bi.client import SupersetClient
 from boxoffice.settings import REPO_ROOT, Settings
-from tests.integration.superset.browser import chromium, log_in, poll, screenshot
+from tests.integration.superset.browser import chromium, log_in, screenshot
 from tests.integration.superset.festival_data import Festival
+from tests.integration.warehouse.warehouse_http import wait_until
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "superset"
 RENDER_DEADLINE_SECONDS = 120.0
@@ -58,7 +59,7 @@ def wait_for_charts(driver: WebDriver, expected: int) -> dict[str, str]:
         return states if done else None
 
     try:
-        result: dict[str, str] = poll(settled, deadline_seconds=RENDER_DEADLINE_SECONDS,
+        result: dict[str, str] = wait_until(settled, deadline_seconds=RENDER_DEADLINE_SECONDS,
                                       what=f"{expected} charts to render with data")
     except AssertionError:
         screenshot(driver, ARTIFACTS / "failed.png")
