@@ -123,8 +123,9 @@ class Supervisor:
                     if component.is_healthy():
                         progress(f"{component.name}: already running")
                         continue
-                    self._wait_healthy(component, progress)
-                    continue
+                    if self._wait_healthy(component, progress, restart_if_gone=True):
+                        continue
+                    progress(f"{component.name}: the earlier process exited; starting anew")
                 component.install(progress)
                 self._check_ports_free(component)
                 component.prepare()
@@ -266,14 +267,25 @@ class Supervisor:
         record = {"pid": process.pid, "argv": spec.argv, "started_at": time.time()}
         self._pid_file(component).write_text(json.dumps(record))
 
-    def _wait_healthy(self, component: Component, progress: Progress) -> None:
+    def _wait_healthy(
+        self, component: Component, progress: Progress, *, restart_if_gone: bool = False
+    ) -> bool:
+        """Wait until the component answers its health check.
+
+        With `restart_if_gone`, a process that exits while we wait is not an error but a
+        reason to start a new one (False is returned): a process killed a moment ago can
+        still be in /proc while its threads are torn down, so `up` right after `kill -9`
+        first sees it "running" and then sees it vanish.
+        """
         budget = component.health_deadline_seconds or self.settings.health_deadline_seconds
         deadline = time.monotonic() + budget
         progress(f"{component.name}: waiting for health (up to {budget:.0f} s)")
         while time.monotonic() < deadline:
             if component.is_healthy():
-                return
+                return True
             if self.pid_of(component) is None:
+                if restart_if_gone:
+                    return False
                 raise ComponentError(
                     component.name,
                     "exited during start-up",

@@ -96,6 +96,30 @@ def test_kill_9_is_reported_quickly_and_only_that_one_restarts(settings: Setting
         supervisor.down()
 
 
+def test_up_right_after_a_kill_starts_a_new_process_once_the_old_one_is_gone(
+    settings: Settings,
+) -> None:
+    """`kill -9` then `up` at once: the dying process is still in /proc for a moment
+    (a JVM tears down hundreds of threads), unhealthy; `up` must wait for it to vanish
+    and then start a new one, not report "exited during start-up"."""
+    import json
+    import subprocess
+
+    supervisor = _stack(settings)
+    dying = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    (settings.run_dir / "first.json").write_text(json.dumps(
+        {"pid": dying.pid, "argv": [sys.executable], "started_at": time.time()}))
+    try:
+        assert supervisor.up(["first"]) == ["first"]
+        dying.wait(5)
+        report = supervisor.status()[0]
+        assert report.healthy and report.pid != dying.pid
+    finally:
+        supervisor.down()
+        dying.kill()
+
+
 def test_a_failed_start_names_the_component_and_its_log_and_undoes_the_start(
     settings: Settings,
 ) -> None:
