@@ -104,7 +104,7 @@ def test_saved_queries_run_in_sql_lab(festival: Festival, superset: Settings,
 def test_ticket_sales_over_time_per_month(festival: Festival, superset: Settings,
                                           admin: SupersetClient) -> None:
     found = _agree(
-        lambda: {r["purchase_date"]: r["tickets"]
+        lambda: {r["purchase_day"]: r["tickets"]
                  for r in chart_rows(admin, "Ticket sales over time")},
         lambda: {_ms(month): float(tickets) for month, tickets in clickhouse_rows(superset, """
             SELECT toUnixTimestamp(toDateTime(toStartOfMonth(purchase_date), 'UTC')),
