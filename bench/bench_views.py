@@ -2,7 +2,8 @@
 
 Generates the history directly in ClickHouse (INSERT ... SELECT from numbers(), through
 the same materialized views as the sink's inserts): scale 1.0 is about 3.5 M tickets over
-2,500 performances, 1,400 bands and 9 venues. Starts its own ClickHouse (the stack's
+2,500 performances, 1,400 bands and 9 venues, stamped as stored two days ago (a dashboard
+looks at a history loaded earlier; `dq_repeated_deltas_last_day` depends on it). Starts its own ClickHouse (the stack's
 component on free ports in a temporary state directory) unless --reuse-settings-of-env.
 
     .venv/bin/python bench/bench_views.py --scale 1 --runs 30
@@ -56,6 +57,7 @@ QUERIES = {
         "SELECT * FROM {db}.dq_tickets_without_band_or_venue",
     "dq_table_counts": "SELECT * FROM {db}.dq_table_counts",
     "dq_repeated_deltas": "SELECT * FROM {db}.dq_repeated_deltas LIMIT 1000",
+    "dq_repeated_deltas_last_day": "SELECT count() FROM {db}.dq_repeated_deltas_last_day",
 }
 
 PERFORMANCES, BANDS, VENUES = 2500, 1400, 9
@@ -79,11 +81,11 @@ def generate(executor: ClientExecutor, db: str, scale: float) -> int:
     executor.command(
         f"INSERT INTO {db}.fact_ticket_sales (ticket_id, purchase_id, performance_id, "
         f"band_id, venue_id, person_key, ticket_price, purchase_date, performance_start, "
-        f"festival_year, sign, version, source_ts_ms) "
+        f"festival_year, sign, version, source_ts_ms, ingested_at) "
         f"SELECT number + 1, intDiv(number, 2) + 1, p, (p * 7919) % {BANDS} + 1, "
         f"p % {VENUES} + 1, hex(cityHash64(intDiv(number, 23))), 15 + (number * 13) % 21, "
         f"{start} - toIntervalSecond((number * 7919) % (180 * 86400)), {start}, "
-        f"2002 + p % 20, 1, number + 1, 0 "
+        f"2002 + p % 20, 1, number + 1, 0, now64(3) - INTERVAL 2 DAY "
         f"FROM (SELECT number, {PERF} AS p FROM numbers({tickets}))")
     return tickets
 

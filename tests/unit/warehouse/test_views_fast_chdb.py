@@ -136,3 +136,34 @@ def test_repeated_deltas_are_exactly_the_stored_repeats(executor: ChdbExecutor) 
                                    f"FROM {db}.fact_ticket_sales GROUP BY ticket_id, "
                                    f"version, sign HAVING copies > 1")
     assert sorted(int(str(r[3])) for r in found) == [2] * 5 + [3] * 2
+
+
+def test_the_last_day_view_finds_todays_repeats_with_all_their_copies(
+    executor: ChdbExecutor,
+) -> None:
+    """Repeats stored today show in dq_repeated_deltas_last_day, with their older copies;
+    a repeat whose copies are all older than a day only in the full audit view."""
+    db = migrated_database(executor)
+    workload = Workload(seed=44)
+    workload.add_dimensions()
+    lines = [row.to_json() for row in workload.script(300)]
+    stamped = [json.dumps({**json.loads(line), "ingested_at": "2020-01-01 00:00:00.000"})
+               .encode() for line in lines]
+    insert_lines(executor, db, "fact_ticket_sales", stamped, token="history")
+    insert_lines(executor, db, "fact_ticket_sales", stamped[:3], token="old-repeat")
+    insert_lines(executor, db, "fact_ticket_sales", lines[10:14], token="today")  # repeats
+    recent = rows(executor, f"SELECT * FROM {db}.dq_repeated_deltas_last_day")
+    everything = rows(executor, f"SELECT * FROM {db}.dq_repeated_deltas")
+    today = {(json.loads(line)["ticket_id"], json.loads(line)["version"],
+              json.loads(line)["sign"]) for line in lines[10:14]}
+    assert {(int(str(r[0])), int(str(r[1])), int(str(r[2]))) for r in recent} == today
+    assert all(int(str(r[3])) == 2 for r in recent)
+    assert len(everything) == len(recent) + 3
+    # today's tickets are found through the skip index, their copies through the key
+    plan = "\n".join(str(r[0]) for r in executor.rows(
+        f"EXPLAIN indexes = 1 SELECT ticket_id FROM {db}.fact_ticket_sales "
+        f"WHERE ingested_at >= now64(3) - INTERVAL 1 DAY"))
+    assert "ix_ingested_at" in plan
+    plan = "\n".join(str(r[0]) for r in executor.rows(
+        f"EXPLAIN indexes = 1 SELECT * FROM {db}.dq_repeated_deltas_last_day"))
+    assert "Condition: (ticket_id in" in plan
