@@ -3,8 +3,9 @@
 Generates the history directly in ClickHouse (INSERT ... SELECT from numbers(), through
 the same materialized views as the sink's inserts): scale 1.0 is about 3.5 M tickets over
 2,500 performances, 1,400 bands and 9 venues, stamped as stored two days ago (a dashboard
-looks at a history loaded earlier; `dq_repeated_deltas_last_day` depends on it). Starts its own ClickHouse (the stack's
-component on free ports in a temporary state directory) unless --reuse-settings-of-env.
+looks at a history loaded earlier; `dq_repeated_deltas_last_day` depends on it). Starts
+its own ClickHouse (the stack's component on free ports in a temporary state directory)
+unless --reuse-settings-of-env.
 
     .venv/bin/python bench/bench_views.py --scale 1 --runs 30
 """
