@@ -150,7 +150,7 @@ def test_the_last_day_view_finds_todays_repeats_with_all_their_copies(
     stamped = [json.dumps({**json.loads(line), "ingested_at": "2020-01-01 00:00:00.000"})
                .encode() for line in lines]
     insert_lines(executor, db, "fact_ticket_sales", stamped, token="history")
-    insert_lines(executor, db, "fact_ticket_sales", stamped[:3], token="old-repeat")
+    insert_lines(executor, db, "fact_ticket_sales", stamped[:3], token="old_repeat")
     insert_lines(executor, db, "fact_ticket_sales", lines[10:14], token="today")  # repeats
     recent = rows(executor, f"SELECT * FROM {db}.dq_repeated_deltas_last_day")
     everything = rows(executor, f"SELECT * FROM {db}.dq_repeated_deltas")
