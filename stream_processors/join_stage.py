@@ -29,7 +29,7 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicP
 from boxoffice.settings import Settings
 from stream_processors.changelog import changelog_topic, encode_entry, read_partition
 from stream_processors.changes import ChangeRecordError
-from stream_processors.deadletters import dead_letter
+from stream_processors.deadletters import dead_letter_of
 from stream_processors.failures import (
     MAX_REFUSALS,
     describe,
@@ -236,7 +236,8 @@ class JoinStage:
             try:
                 item = decode_values(message.value())
             except ChangeRecordError as exc:
-                send(producer, dead, self._dead(message, f"cannot join: {exc}"), None, None)
+                send(producer, dead, dead_letter_of(message, f"cannot join: {exc}",
+                                                    self._metrics), None, None)
                 continue
             if isinstance(item, Beat):
                 beat = item
@@ -254,13 +255,6 @@ class JoinStage:
                  heartbeat_record(beat, join_partition=partition,
                                   now_ms=int(time.time() * 1000)), None, None)
         return deltas_out
-
-    def _dead(self, message: Any, reason: str) -> bytes:
-        self._metrics.dead_letters += 1
-        log.warning("dead letter from %s[%s]@%s: %s", message.topic(), message.partition(),
-                    message.offset(), reason)
-        return dead_letter(reason=reason, topic=message.topic(), partition=message.partition(),
-                           offset=message.offset(), key=message.key(), value=message.value())
 
     # --- failures --------------------------------------------------------------------------
     def _failed(self, partition: int, first: int, exc: BaseException, what: str) -> None:

@@ -18,7 +18,7 @@ from confluent_kafka import KafkaException, TopicPartition
 
 from boxoffice.settings import Settings
 from stream_processors.changes import ChangeRecordError, parse_change
-from stream_processors.deadletters import dead_letter
+from stream_processors.deadletters import dead_letter_of
 from stream_processors.failures import describe, fatal, is_fatal
 from stream_processors.heartbeats import parse_heartbeat
 from stream_processors.metrics import Metrics
@@ -115,12 +115,8 @@ class RouteStage:
         self._commit({tp: offset + 1 for tp, offset in last.items()})
 
     def _dead(self, message: Any, reason: str) -> None:
-        self._metrics.dead_letters += 1
-        log.warning("dead letter from %s[%s]@%s: %s", message.topic(), message.partition(),
-                    message.offset(), reason)
-        self._producer.send(self._settings.dead_letter_topic, dead_letter(
-            reason=reason, topic=message.topic(), partition=message.partition(),
-            offset=message.offset(), key=message.key(), value=message.value()), None)
+        self._producer.send(self._settings.dead_letter_topic,
+                            dead_letter_of(message, reason, self._metrics), None)
 
     def _commit(self, offsets: dict[tuple[str, int], int]) -> None:
         """Commit the routed batch; a failed commit only means it is routed again."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
@@ -28,8 +27,6 @@ log = logging.getLogger("boxoffice.processors")
 
 TIMEOUT_S = 60.0
 ABORT_TIMEOUT_S = 10.0
-Record = tuple[str, bytes | None, bytes, int | None]
-"""(topic, key, value, partition or None for the default partitioner)."""
 
 
 class PartitionProducers:
@@ -68,9 +65,6 @@ class PartitionProducers:
             return KafkaException(underlying)
         return exc
 
-    def owns(self, partition: int) -> bool:
-        return partition in self._producers
-
     def begin(self, partition: int) -> Producer:
         """Open the partition's transaction; the caller produces into it with `send`."""
         producer = self._producers[partition]
@@ -98,18 +92,6 @@ class PartitionProducers:
         producer = self._producers.pop(partition, None)
         if producer is not None:
             self._abandoned.append(producer)
-
-    def commit(self, partition: int, records: Iterable[Record],
-               offsets: list[TopicPartition], group: Any) -> None:
-        """Send the records and the consumed offsets as one transaction, or raise."""
-        try:
-            producer = self.begin(partition)
-            for topic, key, value, part in records:
-                send(producer, topic, value, key, part)
-        except BaseException as exc:
-            self.fail(partition, exc)
-            raise
-        self.finish(partition, offsets, group)
 
     def fail(self, partition: int, exc: BaseException) -> None:
         """Abort the partition's open transaction (if it can be) and drop the producer."""
@@ -142,19 +124,7 @@ class PartitionProducers:
 def send(producer: Producer, topic: str, value: bytes, key: bytes | None,
          partition: int | None) -> None:
     """Produce one record, waiting for room when librdkafka's local queue is full."""
-    try:
-        if partition is None:
-            producer.produce(topic, value, key)
-        else:
-            producer.produce(topic, value, key, partition)
-    except BufferError:
-        _produce_blocking(producer, topic, key, value, partition)
-
-
-def _produce_blocking(producer: Producer, topic: str, key: bytes | None, value: bytes,
-                      partition: int | None) -> None:
     while True:
-        producer.poll(0.05)
         try:
             if partition is None:
                 producer.produce(topic, value, key)
@@ -162,7 +132,7 @@ def _produce_blocking(producer: Producer, topic: str, key: bytes | None, value: 
                 producer.produce(topic, value, key, partition)
             return
         except BufferError:
-            continue
+            producer.poll(0.05)
 
 
 class RouteFailed(Exception):
@@ -197,13 +167,7 @@ class RouterProducer:
             self._broken = error
 
     def send(self, topic: str, value: bytes, partition: int | None) -> None:
-        try:
-            if partition is None:
-                self._producer.produce(topic, value)
-            else:
-                self._producer.produce(topic, value, None, partition)
-        except BufferError:
-            _produce_blocking(self._producer, topic, None, value, partition)
+        send(self._producer, topic, value, None, partition)
 
     def flush(self, timeout: float = TIMEOUT_S) -> None:
         """Wait until every record sent so far is acknowledged, or raise RouteFailed."""
