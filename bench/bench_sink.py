@@ -11,7 +11,16 @@ Kafka and ClickHouse, the sink as it was before the throughput work (per-record 
 validation, consume(n, timeout) stalls, librdkafka's default prefetch, no overlap of
 validation and insert) so the ratio is measured under the same load.
 
-    .venv/bin/python bench/bench_sink.py --rows 500000 --trials 3 --baseline
+Throughput is the sink's steady rate, so the end-to-end figure leaves out two things that
+are not: (1) one warm-up run first (`--warmup`; the broker's first fetches of a topic ran
+at half speed in every earlier run, 80-88k rows/s, whatever the sink did); (2) a tail
+that waits for the batch time limit: every partition holds a whole number of batches
+(records go to partitions round-robin), so no last partial batch sits out
+`sink_batch_seconds` (1 s) waiting for records that never come, which in a stream it
+would not. CPU seconds of the sink, ClickHouse and Kafka are recorded per trial: on two
+cores they share, the sum tells whether the run was CPU-bound.
+
+    .venv/bin/python bench/bench_sink.py --rows 600000 --trials 3 --baseline
     BENCH_PROFILE=1 ...   # cProfile of the consume-and-validate loop (last trial)
 """
 
@@ -52,6 +61,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = 200_000
 BATCH = 50_000
 TOPIC = "bench.facts"
+PARTITIONS = 3
 PROFILE = bool(os.environ.get("BENCH_PROFILE"))
 NEW_CONSUMER_KEYS = ("queued.min.messages", "fetch.queue.backoff.ms")
 
@@ -89,12 +99,12 @@ def insert_path(settings: Settings, lines: list[bytes], trial: int) -> float:
 
 def produce(settings: Settings, lines: list[bytes]) -> None:
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    admin.create_topics([NewTopic(TOPIC, num_partitions=3, replication_factor=1)])[TOPIC] \
-        .result(120)
+    admin.create_topics([NewTopic(TOPIC, num_partitions=PARTITIONS,
+                                  replication_factor=1)])[TOPIC].result(120)
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 50,
                          "batch.size": 1_000_000, "queue.buffering.max.messages": 2_000_000})
     for i, line in enumerate(lines):
-        producer.produce(TOPIC, key=str(i).encode(), value=line)
+        producer.produce(TOPIC, key=str(i).encode(), value=line, partition=i % PARTITIONS)
         if i % 100_000 == 0:
             producer.poll(0)
     producer.flush(120)
@@ -156,26 +166,50 @@ def end_to_end(settings: Settings, rows: int, trial: int,
     return rows / seconds
 
 
-def measure(name: str, trials: int, run: Callable[[int], float]) -> dict[str, Any]:
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by this process (the sink) and each stack process."""
+    used = {"sink": time.process_time()}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used[name] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return used
+
+
+def measure(name: str, trials: int, run: Callable[[int], float], pids: dict[str, int],
+            warmup: int = 0) -> dict[str, Any]:
+    for trial in range(warmup):
+        print(f"{name:24} warm-up: {run(1000 + trial):10,.0f} rows/s (not counted)")
     samples = []
     for trial in range(trials):
-        before = load()
+        before, cpu_before = load(), cpu_seconds(pids)
+        began = time.perf_counter()
         value = run(trial)
+        wall = time.perf_counter() - began
+        cpu = {k: round(v - cpu_before[k], 2) for k, v in cpu_seconds(pids).items()}
         average = round((before + load()) / 2, 2)
-        samples.append({"rows_per_s": value, "load_avg_1m": average})
-        print(f"{name:24} trial {trial}: {value:10,.0f} rows/s  (load {average})")
+        samples.append({"rows_per_s": value, "load_avg_1m": average,
+                        "wall_s": round(wall, 2), "cpu_s": cpu})
+        print(f"{name:24} trial {trial}: {value:10,.0f} rows/s  (load {average}; "
+              f"cpu s {cpu} in {wall:.1f} s)")
     values = [s["rows_per_s"] for s in samples]
     return {"best": max(values), "median": statistics.median(values), "trials": samples}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=500_000)
+    parser.add_argument("--rows", type=int, default=600_000,
+                        help=f"a multiple of {PARTITIONS} x {BATCH:,} (whole batches)")
     parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--baseline", action="store_true")
     args = parser.parse_args()
+    if args.rows % (PARTITIONS * BATCH):
+        parser.error(f"--rows must be a multiple of {PARTITIONS * BATCH:,}: every "
+                     f"partition then ends on a whole batch")
     lines = fact_lines(args.rows)
     report: dict[str, Any] = {"rows": args.rows, "batch_rows": BATCH,
+                              "partitions": PARTITIONS, "warmup_runs": args.warmup,
                               "target_rows_per_s": TARGET, "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="bench-sink-") as state:
         settings = test_settings(Path(state))
@@ -184,15 +218,19 @@ def main() -> None:
             provider.ensure("kafka")
             provider.ensure("clickhouse")
             produce(settings, lines)
+            supervisor = provider.supervisor
+            pids = {name: pid for name in ("clickhouse", "kafka")
+                    if (pid := supervisor.pid_of(supervisor.component(name))) is not None}
             report["insert_path"] = measure(
-                "insert_path", args.trials, lambda t: insert_path(settings, lines, t))
+                "insert_path", args.trials, lambda t: insert_path(settings, lines, t), pids)
             report["end_to_end"] = measure(
                 "end_to_end", args.trials,
-                lambda t: end_to_end(settings, args.rows, t, build_sink))
+                lambda t: end_to_end(settings, args.rows, t, build_sink), pids,
+                warmup=args.warmup)
             if args.baseline:
                 report["end_to_end_baseline"] = measure(
                     "end_to_end_baseline", args.trials,
-                    lambda t: end_to_end(settings, args.rows, 100 + t, baseline_sink))
+                    lambda t: end_to_end(settings, args.rows, 100 + t, baseline_sink), pids)
         finally:
             provider.close()
     # flat keys kept for readers of the previous format

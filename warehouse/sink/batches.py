@@ -119,6 +119,25 @@ class PartitionBatcher:
         if batch.records >= self.max_records:
             self._seal()
 
+    def add_lines(self, offsets: list[int], lines: list[bytes], now: float) -> None:
+        """`add_line` for a run of records at once: whole slices go into the open batch,
+        cut where the size limit or a recovered plan says."""
+        i, count = 0, len(lines)
+        while i < count:
+            batch = self.open
+            if self.plan or batch is None:
+                self.add(offsets[i], now, line=lines[i])
+                i += 1
+                continue
+            end = min(count, i + self.max_records - batch.records)
+            batch.lines.extend(lines[i:end])
+            batch.offsets.extend(offsets[i:end])
+            batch.records += end - i
+            batch.last_offset = offsets[end - 1]
+            i = end
+            if batch.records >= self.max_records:
+                self._seal()
+
     def seal_if_old(self, now: float) -> None:
         """Time limit: only for free batching; a planned batch waits for its last record."""
         if self.open is not None and not self.plan and \

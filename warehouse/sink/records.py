@@ -20,6 +20,8 @@ import orjson
 from stream_processors.facts import FactRecordError, FactRow
 
 Decoder = Callable[[bytes | None, bytes | None], "bytes | None"]
+RunCheck = Callable[[list["bytes | None"]], bool]
+"""True when every value of a run can be stored exactly as it is (no decoding needed)."""
 
 INT64 = (-(2**63), 2**63 - 1)
 UINT64 = (0, 2**64 - 1)
@@ -123,6 +125,25 @@ def _canonical_fact_pattern() -> re.Pattern[bytes]:
 
 
 _CANONICAL_FACT = _canonical_fact_pattern()
+_CANONICAL_FACT_LINES = re.compile(b"(?:" + _CANONICAL_FACT.pattern + b"\n)*+"
+                                   + _CANONICAL_FACT.pattern)
+
+
+def canonical_facts(values: list[bytes | None]) -> bool:
+    """Whether `decode_fact` would return every one of these values unchanged by its
+    first test, asked once for the whole run: the values joined by newlines against
+    the canonical pattern repeated. One regular-expression call per fetched run instead
+    of one per record halves the sink's validation time; a run with anything else in
+    it (one odd record is enough) is decoded record by record instead. The canonical
+    pattern has no newline in it, so the joined text has exactly one line per value
+    only if no value held a newline: counted, so two facts in one record never pass."""
+    try:
+        joined = b"\n".join(values)  # type: ignore[arg-type]
+    except TypeError:  # a None value
+        return False
+    return (joined.count(b"\n") == len(values) - 1
+            and _CANONICAL_FACT_LINES.fullmatch(joined) is not None)
+
 _FACT_FIELDS = frozenset(FactRow.FIELDS)
 _fact_values = operator.itemgetter(*FactRow.FIELDS)
 _FACT_TYPES = tuple(str if name in ("person_key", "purchase_date", "performance_start")

@@ -8,6 +8,8 @@ from boxoffice.settings import Settings
 from warehouse.sink.records import (
     DIMENSION_COLUMNS,
     Decoder,
+    RunCheck,
+    canonical_facts,
     decode_fact,
     decode_heartbeat,
     dimension_decoder,
@@ -21,6 +23,8 @@ class Route:
     decode: Decoder
     text_columns: tuple[str, ...] = ()
     """Columns that may arrive as Debezium's TOAST placeholder (`placeholders.py`)."""
+    stored_as_is: RunCheck | None = None
+    """A whole-run shortcut of `decode`: True when it would return every value as is."""
 
 
 def routes(settings: Settings, *, facts_topic: str | None = None,
@@ -31,7 +35,7 @@ def routes(settings: Settings, *, facts_topic: str | None = None,
     heartbeats = heartbeat_topic or settings.heartbeat_topic
     prefix = dimension_prefix or f"{settings.topic_prefix}.{settings.source_schema}"
     table = {
-        facts: Route(facts, "fact_ticket_sales", decode_fact),
+        facts: Route(facts, "fact_ticket_sales", decode_fact, stored_as_is=canonical_facts),
         heartbeats: Route(heartbeats, "heartbeats", decode_heartbeat),
     }
     for source in DIMENSION_COLUMNS:

@@ -68,3 +68,29 @@ def test_recovered_plan_ends_are_kept_until_passed() -> None:
     assert [x.last_offset for x in b.take_sealed()] == [9]
     assert b.planned_ends_from(10) == [19, 29]
     assert b.planned_ends_from(30) == []
+
+
+def batches_of(b: PartitionBatcher) -> list[tuple[int, int, list[bytes], list[int]]]:
+    b.seal_if_old(float("inf"))
+    return [(x.first_offset, x.last_offset, x.lines, x.offsets) for x in b.take_sealed()]
+
+
+def test_runs_cut_exactly_as_records_one_by_one() -> None:
+    """add_lines (a whole fetched run) is add_line repeated: same batches, same tokens,
+    whether free batching or a recovered plan cuts them."""
+    import random
+
+    rng = random.Random(5)
+    for _ in range(200):
+        offsets = sorted(rng.sample(range(400), rng.randint(1, 120)))
+        plan = sorted(rng.sample(offsets, rng.randint(0, min(4, len(offsets)))))
+        one, runs = batcher(plan, max_records=7), batcher(plan, max_records=7)
+        for offset in offsets:
+            one.add_line(offset, 0.0, str(offset).encode())
+        start = 0
+        while start < len(offsets):
+            end = start + rng.randint(1, 30)
+            run = offsets[start:end]
+            runs.add_lines(run, [str(o).encode() for o in run], 0.0)
+            start = end
+        assert batches_of(runs) == batches_of(one)

@@ -13,7 +13,12 @@ import random
 import pytest
 
 from stream_processors.facts import FactRow
-from warehouse.sink.records import RecordError, _decode_fact_strictly, decode_fact
+from warehouse.sink.records import (
+    RecordError,
+    _decode_fact_strictly,
+    canonical_facts,
+    decode_fact,
+)
 
 BASE = FactRow(ticket_id=10, purchase_id=20, performance_id=30, band_id=40, venue_id=5,
                person_key="ab12", ticket_price=25,
@@ -84,3 +89,27 @@ def test_fast_and_strict_paths_agree_on_mutations(seed: int) -> None:
 ])
 def test_fast_and_strict_paths_agree_on_malformed_input(raw: bytes) -> None:
     assert verdict(raw) == strict_verdict(raw)
+
+
+def test_a_run_of_canonical_records_is_stored_as_is() -> None:
+    rows = [BASE.to_json().replace(b'"ticket_id":10', f'"ticket_id":{i}'.encode())
+            for i in range(1, 200)]
+    assert canonical_facts(rows)
+    assert all(decode_fact(None, row) == row for row in rows)
+
+
+@pytest.mark.parametrize("odd", [
+    None,
+    b"",
+    BASE.to_json() + b"\n" + BASE.to_json(),  # two facts in one record: never two rows
+    BASE.to_json() + b"\n",
+    BASE.to_json().replace(b'"sign":-1', b'"sign":2'),
+    BASE.to_json().replace(b'"ticket_id":10,', b""),
+    b" " + BASE.to_json(),
+])
+def test_one_odd_record_sends_its_run_record_by_record(odd: bytes | None) -> None:
+    good = BASE.to_json()
+    for position in (0, 1, 2):
+        run = [good, good]
+        run.insert(position, odd)
+        assert not canonical_facts(run)

@@ -18,13 +18,20 @@ from tests.unit.warehouse.warehouse_chdb import migrated_database
 from warehouse.executor import ChdbExecutor
 from warehouse.readback import read_aggregates
 from warehouse.sink.dead_letters import DeadLetters
-from warehouse.sink.records import decode_fact
+from warehouse.sink.records import canonical_facts, decode_fact
 from warehouse.sink.routes import Route
 from warehouse.sink.runner import Sink
 from warehouse.sink.writer import ClickHouseWriter
 from warehouse.synthetic import Workload
 
 TOPIC = "facts"
+ROUTES = {
+    "record by record": Route(TOPIC, "fact_ticket_sales", decode_fact),
+    "whole runs": Route(TOPIC, "fact_ticket_sales", decode_fact,
+                        stored_as_is=canonical_facts),
+}
+"""The facts route as the sink has it (whole fetched runs checked at once), and without
+that shortcut: crashes must leave the same exact aggregates either way."""
 
 
 @dataclass
@@ -129,7 +136,7 @@ class ChdbClient:
 
 
 def run_with_crashes(executor: ChdbExecutor, database: str, broker: Broker, *,
-                     crashes: int, seed: int) -> None:
+                     crashes: int, seed: int, route: Route = ROUTES["whole runs"]) -> None:
     rng = random.Random(seed)
     inserts = {"n": 0, "crash_at": rng.randint(2, 6)}
 
@@ -147,7 +154,7 @@ def run_with_crashes(executor: ChdbExecutor, database: str, broker: Broker, *,
                                             client_factory=lambda: ChdbClient(executor,
                                                                               maybe_crash)),
                     dead_letters=DeadLetters(producer=NoDeadLetters(), topic="dlq"),
-                    routes={TOPIC: Route(TOPIC, "fact_ticket_sales", decode_fact)},
+                    routes={TOPIC: route},
                     max_records=50, max_seconds=0.0)
         sink.subscribe()
         try:
@@ -175,10 +182,12 @@ def executor() -> ChdbExecutor:
     return ChdbExecutor()
 
 
-def test_crashes_after_insert_leave_aggregates_exact(executor: ChdbExecutor) -> None:
+@pytest.mark.parametrize("route", ROUTES)
+def test_crashes_after_insert_leave_aggregates_exact(executor: ChdbExecutor,
+                                                     route: str) -> None:
     database = migrated_database(executor)
     broker, workload = produce_workload(21)
-    run_with_crashes(executor, database, broker, crashes=5, seed=1)
+    run_with_crashes(executor, database, broker, crashes=5, seed=1, route=ROUTES[route])
     found, truth = read_aggregates(executor, database), workload.truth()
     assert found.by_performance == truth.by_performance
     assert found.by_day_venue_band == truth.by_day_venue_band
@@ -197,14 +206,15 @@ def test_negative_control_without_the_plan(executor: ChdbExecutor,
     assert found.by_performance != workload.truth().by_performance
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("seed", [31, 32, 33])
 def test_repeated_crashes_across_a_recovered_plan_stay_exact(executor: ChdbExecutor,
-                                                             seed: int) -> None:
+                                                             seed: int, route: str) -> None:
     """Crashes while a recovered plan is only partly flushed: every commit must carry
     the plan's remaining ends, or the next restart cuts inserted records anew."""
     database = migrated_database(executor)
     broker, workload = produce_workload(seed)
-    run_with_crashes(executor, database, broker, crashes=8, seed=seed)
+    run_with_crashes(executor, database, broker, crashes=8, seed=seed, route=ROUTES[route])
     found = read_aggregates(executor, database)
     assert found.by_performance == workload.truth().by_performance
     assert found.fact_rows == sum(len(log) for log in broker.logs.values())
