@@ -106,22 +106,14 @@ class PartitionBatcher:
         return [end for end in self.recovered if end >= offset]
 
     def add_line(self, offset: int, now: float, line: bytes) -> None:
-        """`add` for the common case (a row, free batching, a batch open): the sink calls
-        this for every record, so it does only what that case needs."""
-        batch = self.open
-        if self.plan or batch is None:
-            self.add(offset, now, line=line)
-            return
-        batch.last_offset = offset
-        batch.records += 1
-        batch.lines.append(line)
-        batch.offsets.append(offset)
-        if batch.records >= self.max_records:
-            self._seal()
+        """`add` for the common case, a row: see `add_lines`."""
+        self.add_lines([offset], [line], now)
 
     def add_lines(self, offsets: list[int], lines: list[bytes], now: float) -> None:
-        """`add_line` for a run of records at once: whole slices go into the open batch,
-        cut where the size limit or a recovered plan says."""
+        """Rows of consecutive records: whole slices go into the open batch, cut where
+        the size limit says; the record-at-a-time `add` only opens a batch or follows a
+        recovered plan. The sink calls this for every run of rows, so it does only what
+        that case needs."""
         i, count = 0, len(lines)
         while i < count:
             batch = self.open

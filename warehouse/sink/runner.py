@@ -150,14 +150,13 @@ class Sink:
     @staticmethod
     def _take_run(route: Route, batcher: PartitionBatcher, run: list[Any],
                   now: float) -> None:
-        if route.stored_as_is is not None:
-            values = [message.value() for message in run]
-            if route.stored_as_is(values):
-                batcher.add_lines([message.offset() for message in run], values, now)
-                return
+        values = [message.value() for message in run]
+        if route.stored_as_is is not None and route.stored_as_is(values):
+            batcher.add_lines([message.offset() for message in run], values, now)
+            return
         decode = route.decode
-        for message in run:
-            key, value = message.key(), message.value()
+        for message, value in zip(run, values, strict=True):
+            key = message.key()
             try:
                 line = decode(key, value)
             except RecordError as exc:

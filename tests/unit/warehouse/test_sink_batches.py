@@ -76,8 +76,8 @@ def batches_of(b: PartitionBatcher) -> list[tuple[int, int, list[bytes], list[in
 
 
 def test_runs_cut_exactly_as_records_one_by_one() -> None:
-    """add_lines (a whole fetched run) is add_line repeated: same batches, same tokens,
-    whether free batching or a recovered plan cuts them."""
+    """add_lines (a whole fetched run) is add (the record-at-a-time reference) repeated:
+    same batches, same tokens, whether free batching or a recovered plan cuts them."""
     import random
 
     rng = random.Random(5)
@@ -86,7 +86,7 @@ def test_runs_cut_exactly_as_records_one_by_one() -> None:
         plan = sorted(rng.sample(offsets, rng.randint(0, min(4, len(offsets)))))
         one, runs = batcher(plan, max_records=7), batcher(plan, max_records=7)
         for offset in offsets:
-            one.add_line(offset, 0.0, str(offset).encode())
+            one.add(offset, 0.0, line=str(offset).encode())
         start = 0
         while start < len(offsets):
             end = start + rng.randint(1, 30)
