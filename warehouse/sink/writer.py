@@ -32,6 +32,12 @@ INSERT_SETTINGS: dict[str, Any] = {
     # views in parallel. Neither changes what is stored or how tokens deduplicate.
     "min_chunk_bytes_for_parallel_parsing": 1 << 20,
     "parallel_view_processing": 1,
+    # Leave collapsing to the merges: by default every insert also runs the Summing /
+    # Replacing merge over its own block (the aggregates and the current-ticket table),
+    # work the background merges repeat anyway. Off, the insert path went from 378k to
+    # 464k rows/s (median of 3, same server). Nothing reads those tables expecting one
+    # row per key: aggregates are read with sum() GROUP BY, the current table with FINAL.
+    "optimize_on_insert": 0,
 }
 
 # ClickHouse error codes meaning "this data is wrong" (retrying cannot help).
