@@ -142,7 +142,7 @@ class JoinStage:
             try:
                 exc = future.exception(timeout=max(deadline - time.monotonic(), 0.0))
             except futures.TimeoutError:
-                exc = self._stuck(partition)
+                exc = self._stuck(partition, future)
                 stuck = True
             if exc is not None:
                 failed.append((partition, first, exc))
@@ -156,8 +156,8 @@ class JoinStage:
         for partition, first, exc in failed:
             self._failed(partition, first, exc, "a transaction")
 
-    def _stuck(self, partition: int) -> KafkaException:
-        self._producers.abandon(partition)
+    def _stuck(self, partition: int, blocked_call: futures.Future[Any]) -> KafkaException:
+        self._producers.abandon(partition, blocked_call)
         return KafkaException(KafkaError(
             KafkaError._TIMED_OUT, f"the commit did not return in {COMMIT_DEADLINE_S:.0f} s "
             "(librdkafka lost its transaction coordinator); its producer is abandoned",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from concurrent import futures
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
@@ -34,8 +35,9 @@ class PartitionProducers:
         self._settings = settings
         self._producers: dict[int, Producer] = {}
         self._fatal: dict[int, KafkaError] = {}
-        self._abandoned: list[Producer] = []
-        """Producers a thread is still blocked in: kept, never destroyed under it."""
+        self._abandoned: list[tuple[Producer, futures.Future[Any]]] = []
+        """Producers a thread is still blocked in, with that thread's call: kept (never
+        destroyed under the thread) until the call returns, then let go."""
 
     def transactional_id(self, partition: int) -> str:
         return f"{self._settings.faust_app_id}-join-{partition}"
@@ -84,14 +86,22 @@ class PartitionProducers:
                 self.fail(partition, exc)
             raise
 
-    def abandon(self, partition: int) -> None:
+    def abandon(self, partition: int, blocked_call: futures.Future[Any]) -> None:
         """Give up on a producer whose call never returned (librdkafka can block past
         its timeout in send_offsets_to_transaction when the broker restarts under it).
         Nothing is called on it: the thread inside still uses it. The next `start`
-        fences it through the same transactional id, which settles its transaction."""
+        fences it through the same transactional id, which settles its transaction.
+        It is kept only until `blocked_call` returns, so a worker that lives through
+        many broker restarts does not pile producers up."""
+        self._abandoned = [(p, call) for p, call in self._abandoned if not call.done()]
         producer = self._producers.pop(partition, None)
         if producer is not None:
-            self._abandoned.append(producer)
+            self._abandoned.append((producer, blocked_call))
+
+    @property
+    def abandoned(self) -> int:
+        """How many abandoned producers a thread is still blocked in."""
+        return sum(1 for _, call in self._abandoned if not call.done())
 
     def fail(self, partition: int, exc: BaseException) -> None:
         """Abort the partition's open transaction (if it can be) and drop the producer."""
