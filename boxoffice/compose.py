@@ -29,6 +29,7 @@ COMPOSE_FIELDS = (
     "clickhouse_reader_user",
     "superset_version",
     "superset_port",
+    "superset_admin_user",
     "topic_prefix",
     "facts_topic",
     "dead_letter_topic",

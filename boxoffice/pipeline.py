@@ -32,12 +32,10 @@ def supervisor(settings: Settings, *, with_sales: bool = False) -> Supervisor:
     return Supervisor(settings=settings, components=components)
 
 
-def up_steps(settings: Settings, say: Say, *, start_services: bool = True) -> list[Step]:
-    """What `boxoffice up` does, in order; each step can be re-run safely.
-
-    `start_services=False` assumes the infrastructure runs elsewhere (docker compose,
-    testcontainers) and starts only the pipeline's own processes.
-    """
+def setup_steps(settings: Settings, say: Say) -> list[Step]:
+    """The pipeline's one-time work against running services, in order: schemas, change
+    capture and Superset's assets (docker compose runs these alone, as `boxoffice setup`,
+    because its containers are the services and the processes)."""
     from boxoffice.bi.bootstrap import bootstrap as bootstrap_superset
     from connectors import manage
     from connectors.cdc_topics import ensure_cdc_topics
@@ -45,27 +43,47 @@ def up_steps(settings: Settings, say: Say, *, start_services: bool = True) -> li
     from warehouse.executor import ClientExecutor, connect
     from warehouse.migrate import migrate as migrate_warehouse
 
-    processes = supervisor(settings)
-    infrastructure = [c.name for c in stack_components(settings)]
-    pipeline = [c.name for c in pipeline_components(settings)]
     return [
-        Step("services", lambda: processes.up(infrastructure, progress=say)
-             if start_services else say("services: provided externally")),
         Step("source schema", lambda: migrate_source(settings, progress=say)),
         Step("warehouse schema", lambda: migrate_warehouse(
             ClientExecutor(connect(settings)), settings.clickhouse_database, progress=say)),
         Step("change capture", lambda: (ensure_cdc_topics(settings),
                                         manage.apply(settings, progress=say))),
-        Step("processors and sink", lambda: processes.up(pipeline, progress=say)),
         Step("superset", lambda: bootstrap_superset(settings, progress=say)),
     ]
 
 
-def up(settings: Settings, say: Say, *, start_services: bool = True) -> None:
-    steps = up_steps(settings, say, start_services=start_services)
+def up_steps(settings: Settings, say: Say, *, start_services: bool = True) -> list[Step]:
+    """What `boxoffice up` does, in order; each step can be re-run safely.
+
+    `start_services=False` assumes the infrastructure runs elsewhere (docker compose,
+    testcontainers) and starts only the pipeline's own processes.
+    """
+    processes = supervisor(settings)
+    infrastructure = [c.name for c in stack_components(settings)]
+    pipeline = [c.name for c in pipeline_components(settings)]
+    *schemas_and_capture, superset = setup_steps(settings, say)
+    return [
+        Step("services", lambda: processes.up(infrastructure, progress=say)
+             if start_services else say("services: provided externally")),
+        *schemas_and_capture,
+        Step("processors and sink", lambda: processes.up(pipeline, progress=say)),
+        superset,
+    ]
+
+
+def run_steps(steps: list[Step], say: Say) -> None:
     for number, step in enumerate(steps, start=1):
         say(f"[{number}/{len(steps)}] {step.title}")
         step.run()
+
+
+def up(settings: Settings, say: Say, *, start_services: bool = True) -> None:
+    run_steps(up_steps(settings, say, start_services=start_services), say)
+
+
+def setup(settings: Settings, say: Say) -> None:
+    run_steps(setup_steps(settings, say), say)
 
 
 def down(settings: Settings, say: Say, *, only: list[str] | None = None) -> None:

@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     connect_host: str | None = None
     clickhouse_host: str | None = None
     superset_host: str | None = None
+    # How one service reaches another from inside a container network (docker compose,
+    # testcontainers), where that differs from the clients' view above; None: the same.
+    connect_postgres_host: str | None = None
+    connect_postgres_port: int | None = None
+    connect_secrets_dir: str | None = Field(
+        default=None, description="the directory Kafka Connect reads the connector's "
+        "secrets file from, as the worker sees it; default the native worker's config dir")
+    superset_clickhouse_host: str | None = None
+    superset_clickhouse_port: int | None = None
 
     # --- version pins (the only place they live) -------------------------------------
     kafka_version: str = "4.3.1"
@@ -160,8 +169,12 @@ class Settings(BaseSettings):
         return f"http://{self.connect_host or self.bind_host}:{self.connect_port}"
 
     @property
+    def clickhouse_client_host(self) -> str:
+        return self.clickhouse_host or self.bind_host
+
+    @property
     def clickhouse_url(self) -> str:
-        return f"http://{self.clickhouse_host or self.bind_host}:{self.clickhouse_http_port}"
+        return f"http://{self.clickhouse_client_host}:{self.clickhouse_http_port}"
 
     @property
     def superset_url(self) -> str:

@@ -24,8 +24,16 @@ SECRETS_FILE = "connector-secrets.properties"
 
 
 def secrets_file(settings: Settings) -> Path:
-    """Where the Connect worker reads the connector's secrets (its own config dir)."""
+    """Where the native Connect worker reads the connector's secrets (its config dir)."""
     return settings.data_dir / "connect" / "config" / SECRETS_FILE
+
+
+def secrets_reference(settings: Settings) -> str:
+    """The secrets file's path as the Connect worker sees it: in a container that is the
+    directory the file was copied into, not this machine's state directory."""
+    if settings.connect_secrets_dir:
+        return f"{settings.connect_secrets_dir.rstrip('/')}/{SECRETS_FILE}"
+    return str(secrets_file(settings))
 
 
 def secret_properties(settings: Settings) -> dict[str, str]:
@@ -42,11 +50,12 @@ def template() -> dict[str, str]:
 def values(settings: Settings) -> dict[str, str]:
     """Every placeholder's value; secrets included, so never log the result."""
     return {
-        "postgres_host": settings.bind_host,
-        "postgres_port": str(settings.postgres_port),
+        "postgres_host": (settings.connect_postgres_host or settings.postgres_host
+                          or settings.bind_host),
+        "postgres_port": str(settings.connect_postgres_port or settings.postgres_port),
         "postgres_db": settings.postgres_db,
         "replication_user": settings.replication_user,
-        "connect_secrets_file": str(secrets_file(settings)),
+        "connect_secrets_file": secrets_reference(settings),
         "connector_name": settings.connector_name,
         "slot_name": settings.slot_name,
         "publication_name": settings.publication_name,

@@ -9,14 +9,14 @@ import requests
 from boxoffice.settings import Settings
 from connectors.errors import ConnectorError
 
-LOOPBACK = "127.0.0.1"  # the worker's REST API listens on loopback only
+LOOPBACK = "127.0.0.1"  # the native worker's REST API listens on loopback only
 
 
 class ConnectClient:
     """Connect's REST API for one worker; errors become ConnectorError with the reason."""
 
     def __init__(self, *, settings: Settings, timeout: float = 30.0) -> None:
-        self.base = f"http://{LOOPBACK}:{settings.connect_port}"
+        self.base = f"http://{settings.connect_host or LOOPBACK}:{settings.connect_port}"
         self.timeout = timeout
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:

@@ -1,52 +1,139 @@
-"""The testcontainers provider: the same services from the images docker-compose.yml uses.
+"""The testcontainers provider: the services of docker-compose.yml, started one by one.
 
-Host ports are the ones the session's `Settings` already chose, so a test sees the same
-`Settings` whichever provider started its services. Containers share one Docker network
-and reach each other by alias, as in docker-compose.yml.
+Each container is built from its service in docker-compose.yml (image, environment,
+entrypoint, command, user, bind mounts), with the file's variables filled from the
+settings exactly as `boxoffice compose-env` fills `.env`, so the tests run what a Docker
+user runs. Host ports are the ones the session's `Settings` already chose, and containers
+share one Docker network and reach each other by service name, as under compose. The
+`Settings` handed to tests say how Kafka Connect reaches PostgreSQL and how Superset
+reaches ClickHouse inside that network.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+import yaml
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
 from boxoffice.compose import compose_env
-from boxoffice.settings import Settings
+from boxoffice.settings import REPO_ROOT, Settings
 from boxoffice.stack.components import stack_components
 from boxoffice.stack.supervisor import Supervisor
 
 DEADLINE_SECONDS = 240.0
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+_VARIABLE = re.compile(r"\$\$|\$\{([A-Z0-9_]+)(?::?([-?])([^}]*))?\}")
+
+IN_NETWORK = {
+    "connect_postgres_host": "postgres",
+    "connect_postgres_port": 5432,
+    "connect_secrets_dir": "/kafka/config/boxoffice",
+    "superset_clickhouse_host": "clickhouse",
+    "superset_clickhouse_port": 8123,
+}
+"""Where one container finds another (names and ports inside the compose network)."""
+
+
+def substitute(value: str, env: dict[str, str]) -> str:
+    """Compose's variable syntax: ``$$``, ``${X}``, ``${X:-default}``, ``${X:?message}``."""
+    def one(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, kind, rest = match.group(1), match.group(2), match.group(3)
+        if env.get(name):
+            return env[name]
+        if kind == "?":
+            raise KeyError(f"docker-compose.yml needs {name}: {rest}")
+        return rest or ""
+
+    return _VARIABLE.sub(one, value)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One compose service, its variables filled in, as a container needs it."""
+
+    image: str
+    environment: dict[str, str]
+    command: str | list[str] | None
+    options: dict[str, Any]
+    """entrypoint and user, passed through to Docker."""
+    mounts: list[tuple[str, str, str]]
+    """(host path, container path, mode): the repository's own directories only; named
+    volumes are left out, as test data is thrown away with the container."""
+    ports: list[tuple[int, int]]
+    """(container port, host port)."""
+
+
+def service_spec(services: dict[str, Any], name: str, env: dict[str, str]) -> ServiceSpec:
+    spec = services[name]
+
+    def filled(value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list):
+            return [substitute(str(v), env) for v in value]
+        return substitute(value, env)
+
+    options = {key: filled(spec[key]) for key in ("entrypoint",) if key in spec}
+    if "user" in spec:
+        options["user"] = spec["user"]
+    mounts = []
+    for volume in spec.get("volumes") or []:
+        source, target, *mode = volume.split(":")
+        if source.startswith("."):
+            mounts.append((str((REPO_ROOT / source).resolve()), target,
+                           mode[0] if mode else "rw"))
+    ports = []
+    for port in spec.get("ports") or []:  # "127.0.0.1:<host port>:<container port>"
+        *_, host_port, container_port = substitute(port, env).split(":")
+        ports.append((int(container_port), int(host_port)))
+    return ServiceSpec(
+        image=substitute(spec["image"], env),
+        environment={k: substitute(str(v), env) for k, v in
+                     (spec.get("environment") or {}).items()},
+        command=filled(spec["command"]) if "command" in spec else None,
+        options=options, mounts=mounts, ports=ports)
 
 
 class ContainerProvider:
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.env = compose_env(settings)
+        self.settings = settings.model_copy(update=IN_NETWORK)
+        self.env = {**compose_env(self.settings), "BOXOFFICE_APP_VERSION": "tests"}
+        self.services: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
         self.network = Network()
         self.network.create()
         self.containers: dict[str, DockerContainer] = {}
         # Health probes are the native components' own, so both providers agree.
-        self.supervisor = Supervisor(settings=settings, components=stack_components(settings))
-        self._builders: dict[str, Callable[[], DockerContainer]] = {
-            "postgres": self._postgres,
-            "kafka": self._kafka,
-            "connect": self._connect,
-            "clickhouse": self._clickhouse,
-            "superset": self._superset,
-        }
+        self.supervisor = Supervisor(settings=self.settings,
+                                     components=stack_components(self.settings))
 
     def ensure(self, name: str) -> Settings:
         if name not in self.containers:
-            container = self._builders[name]().with_network(self.network)
+            container = self.container(name).with_network(self.network)
             container.with_network_aliases(name)
             container.start()
             self.containers[name] = container
             self._wait_healthy(name)
             self.supervisor.component(name).after_healthy()
         return self.settings
+
+    def container(self, name: str) -> DockerContainer:
+        spec = service_spec(self.services, name, self.env)
+        container = DockerContainer(spec.image)
+        for key, value in spec.environment.items():
+            container.with_env(key, value)
+        if spec.command is not None:
+            container.with_command(spec.command)  # type: ignore[arg-type]  # docker-py takes lists
+        container.with_kwargs(**spec.options)
+        for source, target, mode in spec.mounts:
+            container.with_volume_mapping(source, target, mode)
+        for container_port, host_port in spec.ports:
+            container.with_bind_ports(container_port, host_port)
+        return container
 
     def close(self) -> None:
         for container in reversed(list(self.containers.values())):
@@ -61,84 +148,3 @@ class ContainerProvider:
                 logs = self.containers[name].get_logs()
                 raise RuntimeError(f"{name} container not healthy: {logs[-1][-2000:]!r}")
             time.sleep(1)
-
-    def _image(self, repository: str, tag_field: str) -> DockerContainer:
-        return DockerContainer(f"{repository}:{getattr(self.settings, tag_field)}")
-
-    def _postgres(self) -> DockerContainer:
-        s = self.settings
-        return (
-            DockerContainer(f"postgres:{s.postgres_major}-bookworm")
-            .with_env("POSTGRES_USER", s.postgres_user)
-            .with_env("POSTGRES_PASSWORD", s.secret("postgres_password"))
-            .with_env("POSTGRES_DB", s.postgres_db)
-            .with_command(
-                "postgres -c wal_level=logical -c max_wal_senders=10 "
-                f"-c max_slot_wal_keep_size={s.postgres_max_slot_wal_keep_size}"
-            )
-            .with_bind_ports(5432, s.postgres_port)
-        )
-
-    def _kafka(self) -> DockerContainer:
-        s = self.settings
-        return (
-            self._image("apache/kafka", "kafka_version")
-            .with_env("KAFKA_NODE_ID", "1")
-            .with_env("KAFKA_PROCESS_ROLES", "broker,controller")
-            .with_env("KAFKA_LISTENERS", "INTERNAL://:29092,EXTERNAL://:9092,CONTROLLER://:9093")
-            .with_env("KAFKA_ADVERTISED_LISTENERS",
-                      f"INTERNAL://kafka:29092,EXTERNAL://127.0.0.1:{s.kafka_port}")
-            .with_env("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
-                      "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT")
-            .with_env("KAFKA_INTER_BROKER_LISTENER_NAME", "INTERNAL")
-            .with_env("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER")
-            .with_env("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@kafka:9093")
-            .with_env("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
-            .with_env("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
-            .with_env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
-            .with_env("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
-            .with_bind_ports(9092, s.kafka_port)
-        )
-
-    def _connect(self) -> DockerContainer:
-        s = self.settings
-        return (
-            self._image("quay.io/debezium/connect", "debezium_version")
-            .with_env("BOOTSTRAP_SERVERS", "kafka:29092")
-            .with_env("GROUP_ID", "boxoffice-connect")
-            .with_env("CONFIG_STORAGE_TOPIC", "boxoffice-connect-configs")
-            .with_env("OFFSET_STORAGE_TOPIC", "boxoffice-connect-offsets")
-            .with_env("STATUS_STORAGE_TOPIC", "boxoffice-connect-status")
-            .with_env("CONNECT_KEY_CONVERTER_SCHEMAS_ENABLE", "false")
-            .with_env("CONNECT_VALUE_CONVERTER_SCHEMAS_ENABLE", "false")
-            .with_env("CONNECT_PRODUCER_ENABLE_IDEMPOTENCE", "true")
-            .with_env("CONNECT_PRODUCER_ACKS", "all")
-            .with_env("CONNECT_CONNECTOR_CLIENT_CONFIG_OVERRIDE_POLICY", "All")
-            .with_bind_ports(8083, s.connect_port)
-        )
-
-    def _clickhouse(self) -> DockerContainer:
-        s = self.settings
-        return (
-            self._image("clickhouse/clickhouse-server", "clickhouse_server_version")
-            .with_env("CLICKHOUSE_DB", s.clickhouse_database)
-            .with_env("CLICKHOUSE_USER", s.clickhouse_user)
-            .with_env("CLICKHOUSE_PASSWORD", s.secret("clickhouse_password"))
-            .with_env("CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT", "1")
-            .with_bind_ports(8123, s.clickhouse_http_port)
-        )
-
-    def _superset(self) -> DockerContainer:
-        s = self.settings
-        command = (
-            "sh -c \"pip install -q clickhouse-connect && superset db upgrade && superset init "
-            "&& gunicorn -w 2 -b 0.0.0.0:8088 'superset.app:create_app()'\""
-        )
-        return (
-            self._image("apache/superset", "superset_version")
-            .with_env("SUPERSET_SECRET_KEY", s.secret("superset_secret_key"))
-            .with_kwargs(user="root")
-            .with_command(command)
-            .with_bind_ports(8088, s.superset_port)
-        )
-

@@ -64,5 +64,5 @@ def connect(settings: Settings, *, reader: bool = False, database: str | None = 
     password = settings.secret("clickhouse_reader_password" if reader
                                else "clickhouse_password")
     return clickhouse_connect.get_client(
-        host=settings.bind_host, port=settings.clickhouse_http_port, username=user,
+        host=settings.clickhouse_client_host, port=settings.clickhouse_http_port, username=user,
         password=password, database=database or "default", **kwargs)

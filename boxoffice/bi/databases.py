@@ -28,8 +28,10 @@ def clickhouse_uri(settings: Settings, *, password: str | None = None) -> str:
     """
     user = quote(settings.clickhouse_reader_user, safe="")
     secret = password if password is not None else settings.secret("clickhouse_reader_password")
-    return (f"clickhousedb://{user}:{quote(secret, safe='')}@{settings.bind_host}:"
-            f"{settings.clickhouse_http_port}/{settings.clickhouse_database}")
+    host = settings.superset_clickhouse_host or settings.clickhouse_client_host
+    port = settings.superset_clickhouse_port or settings.clickhouse_http_port
+    return (f"clickhousedb://{user}:{quote(secret, safe='')}@{host}:{port}/"
+            f"{settings.clickhouse_database}")
 
 
 def clickhouse_payload(settings: Settings) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from boxoffice.cli.common import console, settings
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Real-time CDC analytics for the festival's ticketing database.")
 app.command("up")(pipeline.up_command)
+app.command("setup")(pipeline.setup_command)
 app.command("down")(pipeline.down_command)
 app.command("demo")(pipeline.demo_command)
 app.command("verify")(operate.verify_command)

@@ -19,6 +19,15 @@ def up_command() -> None:
                       "shows health and freshness")
 
 
+def setup_command() -> None:
+    """Schemas, change capture and Superset's assets on services that already run (the
+    one-shot `setup` service of docker-compose.yml); safe to run again."""
+    with user_errors():
+        s = settings()
+        pipeline.setup(s, progress_printer())
+        console.print(f"set up; Superset at {s.superset_url}")
+
+
 def down_command(
     only: Annotated[list[str] | None, typer.Argument(
         help="processes to stop, e.g. `sales` (default: everything)")] = None,

@@ -22,7 +22,7 @@ def _client(settings: Settings) -> Any:
     import clickhouse_connect
 
     return clickhouse_connect.get_client(
-        host=settings.clickhouse_host or settings.bind_host,
+        host=settings.clickhouse_client_host,
         port=settings.clickhouse_http_port, username=settings.clickhouse_reader_user,
         password=settings.secret("clickhouse_reader_password"), database="default",
         connect_timeout=TIMEOUT_SECONDS, send_receive_timeout=TIMEOUT_SECONDS,

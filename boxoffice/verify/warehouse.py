@@ -27,7 +27,7 @@ def reader_client(settings: Settings, *, timeout_seconds: float) -> Any:
 
     try:
         return clickhouse_connect.get_client(
-            host=settings.clickhouse_host or settings.bind_host,
+            host=settings.clickhouse_client_host,
             port=settings.clickhouse_http_port,
             username=settings.clickhouse_reader_user,
             password=settings.secret("clickhouse_reader_password"),

@@ -104,7 +104,7 @@ def writer_client(settings: Settings) -> Any:
     import clickhouse_connect
 
     return clickhouse_connect.get_client(
-        host=settings.bind_host, port=settings.clickhouse_http_port,
+        host=settings.clickhouse_client_host, port=settings.clickhouse_http_port,
         username=settings.clickhouse_user, password=settings.secret("clickhouse_password"),
         database="default", connect_timeout=5, send_receive_timeout=120,
         autogenerate_session_id=False, compress=False)

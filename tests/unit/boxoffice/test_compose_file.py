@@ -40,11 +40,59 @@ def test_infrastructure_services_have_healthchecks(name: str) -> None:
     assert COMPOSE["services"][name]["healthcheck"]["test"]
 
 
-def test_dependencies_wait_for_health() -> None:
+def test_dependencies_wait_for_health_or_for_setup_to_finish() -> None:
     for name, service in COMPOSE["services"].items():
         for dependency, condition in (service.get("depends_on") or {}).items():
+            if dependency == "setup":
+                assert condition == {"condition": "service_completed_successfully"}, name
+                continue
             assert condition == {"condition": "service_healthy"}, (name, dependency)
             assert "healthcheck" in COMPOSE["services"][dependency]
+
+
+def test_processes_start_after_the_one_shot_setup() -> None:
+    services = COMPOSE["services"]
+    assert services["setup"]["command"] == ["boxoffice", "setup"]
+    for name in ("processors", "sink"):
+        assert "setup" in services[name]["depends_on"], name
+    assert set(INFRASTRUCTURE) - {"kafka"} <= set(services["setup"]["depends_on"])
+
+
+def test_app_containers_reach_services_by_name_on_their_own_ports() -> None:
+    app = COMPOSE["services"]["sink"]["environment"]
+    assert app["BOXOFFICE_POSTGRES_HOST"] == "postgres"
+    assert app["BOXOFFICE_KAFKA_HOST"] == "kafka"
+    kafka = COMPOSE["services"]["kafka"]["environment"]
+    assert f"INTERNAL://kafka:{app['BOXOFFICE_KAFKA_PORT']}" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    for service, host_key, port_key in (
+            ("connect", "BOXOFFICE_CONNECT_HOST", "BOXOFFICE_CONNECT_PORT"),
+            ("clickhouse", "BOXOFFICE_CLICKHOUSE_HOST", "BOXOFFICE_CLICKHOUSE_HTTP_PORT"),
+            ("superset", "BOXOFFICE_SUPERSET_HOST", "BOXOFFICE_SUPERSET_PORT"),
+            ("postgres", "BOXOFFICE_POSTGRES_HOST", "BOXOFFICE_POSTGRES_PORT")):
+        assert app[host_key] == service
+        container_ports = {p.rsplit(":", 1)[1] for p in COMPOSE["services"][service]["ports"]}
+        assert app[port_key] in container_ports, service
+
+
+def test_connect_reads_the_connector_secrets_where_the_connector_config_points() -> None:
+    secrets_dir = COMPOSE["services"]["sink"]["environment"]["BOXOFFICE_CONNECT_SECRETS_DIR"]
+    connect = COMPOSE["services"]["connect"]
+    assert connect["environment"]["CONNECT_CONFIG_PROVIDERS"] == "file"
+    assert connect["environment"]["CONNECT_CONFIG_PROVIDERS_FILE_PARAM_ALLOWED_PATHS"] == (
+        secrets_dir)
+    assert connect["environment"]["CONNECT_EXACTLY_ONCE_SOURCE_SUPPORT"] == "enabled"
+    script = connect["entrypoint"][-1]
+    assert f"> {secrets_dir}/connector-secrets.properties" in script
+    assert "umask 077" in script
+    assert script.endswith("exec /docker-entrypoint.sh start")
+
+
+def test_superset_gets_an_admin_from_the_env_file() -> None:
+    superset = COMPOSE["services"]["superset"]
+    script = superset["command"][-1]
+    assert "fab create-admin" in script and "fab reset-password" in script
+    assert superset["environment"]["SUPERSET_ADMIN_PASSWORD"].startswith(
+        "${BOXOFFICE_SUPERSET_ADMIN_PASSWORD")
 
 
 def test_every_variable_is_written_by_compose_env(env: dict[str, str]) -> None:

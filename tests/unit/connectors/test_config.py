@@ -44,3 +44,19 @@ def test_redacted_hides_both_secrets(tmp_path: Path) -> None:
     shown = repr(redacted(render(s), s))
     assert s.secret("replication_password") not in shown
     assert s.secret("person_hash_salt") not in shown
+
+
+def test_connect_in_a_container_reaches_postgres_and_its_secrets_inside_its_network(
+        tmp_path: Path) -> None:
+    s = load_settings(state_dir=tmp_path, postgres_port=6543, connect_postgres_host="postgres",
+                      connect_postgres_port=5432, connect_secrets_dir="/kafka/config/boxoffice")
+    config = render(s)
+    assert config["database.hostname"] == "postgres"
+    assert config["database.port"] == "5432"
+    assert config["database.password"] == (
+        "${file:/kafka/config/boxoffice/connector-secrets.properties:replication_password}")
+
+
+def test_natively_connect_reaches_postgres_where_every_client_does(tmp_path: Path) -> None:
+    config = render(load_settings(state_dir=tmp_path, postgres_port=6543))
+    assert (config["database.hostname"], config["database.port"]) == ("127.0.0.1", "6543")

@@ -9,7 +9,11 @@ from pathlib import Path
 import yaml
 
 from boxoffice.bi.dashboards import BUNDLE_ROOT, PASSWORD_MASK, bundle_files, zip_bundle
-from boxoffice.bi.databases import CLICKHOUSE_DATABASE_NAME, CLICKHOUSE_DATABASE_UUID
+from boxoffice.bi.databases import (
+    CLICKHOUSE_DATABASE_NAME,
+    CLICKHOUSE_DATABASE_UUID,
+    clickhouse_uri,
+)
 from boxoffice.bi.rison import equals_filter
 from boxoffice.settings import load_settings
 
@@ -34,6 +38,15 @@ def test_bundle_database_becomes_this_installations_read_only_connection(
     assert dataset["database_uuid"] == CLICKHOUSE_DATABASE_UUID
     assert files["metadata.yaml"]["type"] == "assets"
     assert settings.secret("clickhouse_reader_password") not in str(files)
+
+
+def test_superset_in_a_container_reaches_clickhouse_inside_its_network(
+        tmp_path: Path) -> None:
+    settings = load_settings(state_dir=tmp_path, clickhouse_http_port=18123,
+                             superset_clickhouse_host="clickhouse",
+                             superset_clickhouse_port=8123)
+    assert clickhouse_uri(settings, password="x").endswith("@clickhouse:8123/boxoffice")
+    assert settings.clickhouse_url == "http://127.0.0.1:18123"  # this machine's view
 
 
 def test_zip_puts_every_file_under_one_root(tmp_path: Path) -> None:
