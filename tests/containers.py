@@ -27,16 +27,28 @@ from boxoffice.stack.supervisor import Supervisor
 
 DEADLINE_SECONDS = 240.0
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Z0-9_]+)(?::?([-?])([^}]*))?\}")
 
-IN_NETWORK = {
-    "connect_postgres_host": "postgres",
-    "connect_postgres_port": 5432,
-    "connect_secrets_dir": "/kafka/config/boxoffice",
-    "superset_clickhouse_host": "clickhouse",
-    "superset_clickhouse_port": 8123,
-}
-"""Where one container finds another (names and ports inside the compose network)."""
+
+def _in_network(app: dict[str, str]) -> dict[str, Any]:
+    """Where one container finds another: the names and ports compose's app containers
+    are given, which the host-side settings of tests must use for Connect and Superset."""
+    return {
+        "connect_postgres_host": app["BOXOFFICE_POSTGRES_HOST"],
+        "connect_postgres_port": int(app["BOXOFFICE_POSTGRES_PORT"]),
+        "connect_secrets_dir": app["BOXOFFICE_CONNECT_SECRETS_DIR"],
+        "superset_clickhouse_host": app["BOXOFFICE_CLICKHOUSE_HOST"],
+        "superset_clickhouse_port": int(app["BOXOFFICE_CLICKHOUSE_HTTP_PORT"]),
+    }
+
+
+IN_NETWORK = _in_network(COMPOSE["x-app"]["environment"])
+
+
+def variable_names(text: str) -> set[str]:
+    """The variables a piece of docker-compose.yml reads (``$$`` is an escaped dollar)."""
+    return {match.group(1) for match in _VARIABLE.finditer(text) if match.group(1)}
 
 
 def substitute(value: str, env: dict[str, str]) -> str:
@@ -78,7 +90,9 @@ def service_spec(services: dict[str, Any], name: str, env: dict[str, str]) -> Se
             return [substitute(str(v), env) for v in value]
         return substitute(value, env)
 
-    options = {key: filled(spec[key]) for key in ("entrypoint",) if key in spec}
+    options: dict[str, Any] = {}
+    if "entrypoint" in spec:
+        options["entrypoint"] = filled(spec["entrypoint"])
     if "user" in spec:
         options["user"] = spec["user"]
     mounts = []
@@ -103,7 +117,7 @@ class ContainerProvider:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings.model_copy(update=IN_NETWORK)
         self.env = {**compose_env(self.settings), "BOXOFFICE_APP_VERSION": "tests"}
-        self.services: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+        self.services: dict[str, Any] = COMPOSE["services"]
         self.network = Network()
         self.network.create()
         self.containers: dict[str, DockerContainer] = {}

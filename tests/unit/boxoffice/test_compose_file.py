@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from boxoffice.compose import compose_env
-from boxoffice.settings import REPO_ROOT, load_settings
+from boxoffice.settings import load_settings
+from tests.containers import COMPOSE, COMPOSE_FILE, variable_names
 
-COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
-VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}")
 INFRASTRUCTURE = ("postgres", "kafka", "connect", "clickhouse", "superset")
 
 
@@ -30,7 +27,7 @@ def test_infrastructure_images_are_pinned_by_settings(name: str, env: dict[str, 
     image = COMPOSE["services"][name]["image"]
     tag = image.rsplit(":", 1)[1]
     assert tag != "latest"
-    variables = VARIABLE.findall(tag)
+    variables = variable_names(tag)
     assert variables, f"{name}: the tag must come from a settings variable, got {tag!r}"
     assert all(v in env for v in variables)
 
@@ -96,8 +93,8 @@ def test_superset_gets_an_admin_from_the_env_file() -> None:
 
 
 def test_every_variable_is_written_by_compose_env(env: dict[str, str]) -> None:
-    text = (REPO_ROOT / "docker-compose.yml").read_text()
-    used = {v for v in VARIABLE.findall(text) if v != "BOXOFFICE_APP_VERSION"}
+    text = COMPOSE_FILE.read_text()
+    used = {v for v in variable_names(text) if v != "BOXOFFICE_APP_VERSION"}
     assert used - set(env) == set()
 
 
@@ -115,7 +112,7 @@ def test_published_ports_match_the_settings(env: dict[str, str]) -> None:
 
 
 def test_no_credential_is_written_into_the_file() -> None:
-    text = (REPO_ROOT / "docker-compose.yml").read_text()
+    text = COMPOSE_FILE.read_text()
     for key in ("PASSWORD", "SECRET_KEY"):
         for line in text.splitlines():
             if key in line and ":" in line:

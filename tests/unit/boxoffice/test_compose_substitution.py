@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from boxoffice.compose import compose_env
 from boxoffice.settings import REPO_ROOT, load_settings
-from tests.containers import COMPOSE_FILE, IN_NETWORK, ServiceSpec, service_spec, substitute
+from tests.containers import COMPOSE, IN_NETWORK, ServiceSpec, service_spec, substitute
 
 ENV = {"BOXOFFICE_KAFKA_PORT": "19092", "EMPTY": ""}
 
@@ -29,8 +28,7 @@ def specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ServiceSpec]:
     settings = load_settings(state_dir=tmp_path_factory.mktemp("specs"), kafka_port=19092,
                              clickhouse_http_port=18123).model_copy(update=IN_NETWORK)
     env = {**compose_env(settings), "BOXOFFICE_APP_VERSION": "tests"}
-    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
-    return {name: service_spec(services, name, env) for name in services}
+    return {name: service_spec(COMPOSE["services"], name, env) for name in COMPOSE["services"]}
 
 
 def test_every_service_is_fully_filled_in(specs: dict[str, ServiceSpec]) -> None:
