@@ -19,14 +19,11 @@ STALE_SECONDS = 30.0
 
 
 def _client(settings: Settings) -> Any:
-    import clickhouse_connect
+    from warehouse.executor import connect
 
-    return clickhouse_connect.get_client(
-        host=settings.clickhouse_client_host,
-        port=settings.clickhouse_http_port, username=settings.clickhouse_reader_user,
-        password=settings.secret("clickhouse_reader_password"), database="default",
-        connect_timeout=TIMEOUT_SECONDS, send_receive_timeout=TIMEOUT_SECONDS,
-        autogenerate_session_id=False, compress=False)
+    return connect(settings, reader=True, connect_timeout=TIMEOUT_SECONDS,
+                   send_receive_timeout=TIMEOUT_SECONDS, autogenerate_session_id=False,
+                   compress=False)
 
 
 NEWEST_OF_SLOWEST_PARTITION = """

@@ -23,17 +23,12 @@ DQ_ROW_LIMIT = 1000
 
 def reader_client(settings: Settings, *, timeout_seconds: float) -> Any:
     """clickhouse-connect client as settings.clickhouse_reader_user."""
-    import clickhouse_connect
+    from warehouse.executor import connect
 
     try:
-        return clickhouse_connect.get_client(
-            host=settings.clickhouse_client_host,
-            port=settings.clickhouse_http_port,
-            username=settings.clickhouse_reader_user,
-            password=settings.secret("clickhouse_reader_password"),
-            database="default", connect_timeout=min(timeout_seconds, 5),
-            send_receive_timeout=timeout_seconds, autogenerate_session_id=False,
-            compress=False)
+        return connect(settings, reader=True, connect_timeout=min(timeout_seconds, 5),
+                       send_receive_timeout=timeout_seconds, autogenerate_session_id=False,
+                       compress=False)
     except Exception as exc:
         raise VerifyError(f"verify: cannot connect to ClickHouse at "
                           f"{settings.clickhouse_url} as {settings.clickhouse_reader_user}: "

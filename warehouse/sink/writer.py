@@ -101,13 +101,10 @@ def _short(exc: BaseException) -> str:
 
 
 def writer_client(settings: Settings) -> Any:
-    import clickhouse_connect
+    from warehouse.executor import connect
 
-    return clickhouse_connect.get_client(
-        host=settings.clickhouse_client_host, port=settings.clickhouse_http_port,
-        username=settings.clickhouse_user, password=settings.secret("clickhouse_password"),
-        database="default", connect_timeout=5, send_receive_timeout=120,
-        autogenerate_session_id=False, compress=False)
+    return connect(settings, connect_timeout=5, send_receive_timeout=120,
+                   autogenerate_session_id=False, compress=False)
 
 
 class Backoff:
