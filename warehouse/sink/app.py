@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
@@ -46,8 +47,12 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
 
 
 def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = None,
-               database: str | None = None, group: str | None = None) -> Sink:
-    config = consumer_config(settings)
+               database: str | None = None, group: str | None = None,
+               consumer_overrides: dict[str, Any] | None = None,
+               step_hook: Callable[[str], None] | None = None) -> Sink:
+    """`consumer_overrides` and `step_hook` are for tests: a short poll interval makes a
+    stall of the loop expel the sink from its group, the hook stalls it at a step."""
+    config = {**consumer_config(settings), **(consumer_overrides or {})}
     if group:
         config["group.id"] = group
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all",
@@ -65,6 +70,7 @@ def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = No
         metrics=SinkMetrics(),
         write_metrics_to=lambda m: write_metrics(path, m),
         previous_values=stored.lookup,
+        step_hook=step_hook,
     )
 
 

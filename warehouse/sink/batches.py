@@ -65,9 +65,13 @@ class PartitionBatcher:
     """Batches of one topic partition, following a recovered plan first."""
 
     def __init__(self, *, topic: str, partition: int, max_records: int,
-                 max_seconds: float, plan: list[int] | None = None) -> None:
+                 max_seconds: float, plan: list[int] | None = None,
+                 start: int = 0) -> None:
         self.topic = topic
         self.partition = partition
+        self.next_offset = start
+        """The lowest offset this batcher takes next: where the consumer was sent to read
+        from, then one past the last record taken. A record below it was taken already."""
         self.max_records = max_records
         self.max_seconds = max_seconds
         self.plan = list(plan or [])
@@ -87,6 +91,7 @@ class PartitionBatcher:
         batch = self.open
         batch.last_offset = offset
         batch.records += 1
+        self.next_offset = offset + 1
         if line is not None:
             batch.lines.append(line)
             batch.offsets.append(offset)
@@ -126,6 +131,7 @@ class PartitionBatcher:
             batch.offsets.extend(offsets[i:end])
             batch.records += end - i
             batch.last_offset = offsets[end - 1]
+            self.next_offset = batch.last_offset + 1
             i = end
             if batch.records >= self.max_records:
                 self._seal()

@@ -8,6 +8,15 @@ any two steps re-inserts batches ClickHouse recognises by token: nothing lost, n
 doubled. While (2) waits for ClickHouse, the loop keeps fetching and validating the next
 records (bounded by `max_buffered`), so Python and ClickHouse work at the same time;
 nothing of those is committed before its own flush.
+
+A partition's batches start where its committed offset says, never where a fetched
+record happens to be: when the sink is given a partition (or rewinds one), it reads the
+committed offset and plan and seeks the consumer there itself; records of a partition
+fetched before a rebalance touched it are dropped. Records fetched under the previous
+assignment can reach the sink after the rebalance callback ran: the sink's fetch joins
+two consume() calls and the callback may run in the second, and a consume() call that
+fills up returns before librdkafka's own purge of them. A batcher started at such a
+record (b20ff8e) put it in a batch twice once the partition was re-read from the commit.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from warehouse.errors import ClickHouseUnavailable
 from warehouse.sink.batches import (
@@ -57,6 +66,11 @@ class Stopped(Exception):
     """The stop event was set while the sink waited; nothing more is committed."""
 
 
+STEPS = ("plan commit", "insert", "offset commit")
+"""The batch protocol's steps, in order; a `step_hook` is called before each (tests inject
+stalls and rebalances there)."""
+
+
 class Sink:
     def __init__(self, *, consumer: Any, writer: ClickHouseWriter, dead_letters: DeadLetters,
                  routes: dict[str, Route], max_records: int, max_seconds: float,
@@ -65,8 +79,10 @@ class Sink:
                  clock: Callable[[], float] = time.monotonic,
                  max_buffered: int | None = None,
                  previous_values: Callable[[str, Sequence[str]], PreviousValues] | None
-                 = None) -> None:
+                 = None,
+                 step_hook: Callable[[str], None] | None = None) -> None:
         self.consumer = consumer
+        self._step_hook = step_hook
         self.previous_values = previous_values
         """(table, columns) -> lookup of stored values; None: nothing stored to look up."""
         self.writer = writer
@@ -80,6 +96,11 @@ class Sink:
         self.batchers: dict[TP, PartitionBatcher] = {}
         self.max_buffered = max_buffered if max_buffered is not None else 4 * max_records
         self._revoked_during_flush: set[TP] = set()
+        self._owned: set[TP] = set()
+        """Partitions the group has given this sink (rebalance callbacks keep it)."""
+        self._to_start: set[TP] = set()
+        """Owned partitions without a batcher yet: started (committed offset, plan, seek)
+        at the next poll; their records fetched until then are dropped."""
         self._inserter = futures.ThreadPoolExecutor(max_workers=1,
                                                     thread_name_prefix="sink-insert")
         self._last_flush = clock()
@@ -90,35 +111,67 @@ class Sink:
                                 on_revoke=self._on_revoke, on_lost=self._on_revoke)
 
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        # Not started here: the consumer starts fetching only once this callback returns,
+        # and records of these partitions may already sit in this very fetch.
+        for tp in partitions:
+            key = (tp.topic, tp.partition)
+            self._owned.add(key)
+            self._to_start.add(key)
         log.info("assigned %s", _describe(partitions))
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         # Unflushed batches of these partitions are dropped: their offsets were not
         # committed, so the next owner reads them again (and follows any plan).
         for tp in partitions:
-            self.batchers.pop((tp.topic, tp.partition), None)
-            self._revoked_during_flush.add((tp.topic, tp.partition))
+            key = (tp.topic, tp.partition)
+            self._owned.discard(key)
+            self._to_start.discard(key)
+            self.batchers.pop(key, None)
+            self._revoked_during_flush.add(key)
         log.info("revoked %s", _describe(partitions))
 
-    def _batcher(self, topic: str, partition: int) -> PartitionBatcher:
-        key = (topic, partition)
-        batcher = self.batchers.get(key)
-        if batcher is None:
-            committed = self.consumer.committed([TopicPartition(topic, partition)],
-                                                timeout=30)[0]
-            plan = decode_plan(committed.metadata, committed.offset) \
-                if committed.offset >= 0 else []
+    def _start_partitions(self) -> None:
+        """Give each partition waiting in `_to_start` a batcher at its committed offset,
+        following the plan committed with it, and seek the consumer to that offset. The
+        seek is what makes the batcher's first record the committed one: librdkafka
+        discards every record it fetched for the partition before it."""
+        if not self._to_start:
+            return
+        waiting = sorted(self._to_start)
+        try:
+            committed = self.consumer.committed([TopicPartition(t, p) for t, p in waiting],
+                                                timeout=30)
+        except KafkaException as exc:
+            log.warning("reading the committed offsets of %d partitions failed (%s); "
+                        "trying again", len(waiting), exc)
+            return
+        for tp in committed:
+            key = (tp.topic, tp.partition)
+            start = tp.offset if tp.offset >= 0 else OFFSET_BEGINNING
+            try:
+                self.consumer.seek(TopicPartition(tp.topic, tp.partition, start))
+            except KafkaException as exc:  # not fetching yet, or no longer ours
+                log.info("%s[%d]: cannot seek to %s yet (%s); trying again", tp.topic,
+                         tp.partition, start, exc)
+                continue
+            plan = decode_plan(tp.metadata, tp.offset) if tp.offset >= 0 else []
             if plan:
                 log.info("%s[%d]: resuming the planned batches ending at offsets %s "
                          "(inserted before a restart or not: the tokens tell ClickHouse)",
-                         topic, partition, ", ".join(map(str, plan)))
-            batcher = PartitionBatcher(topic=topic, partition=partition,
-                                       max_records=self.max_records,
-                                       max_seconds=self.max_seconds, plan=plan)
-            self.batchers[key] = batcher
-        return batcher
+                         tp.topic, tp.partition, ", ".join(map(str, plan)))
+            self.batchers[key] = PartitionBatcher(
+                topic=tp.topic, partition=tp.partition, max_records=self.max_records,
+                max_seconds=self.max_seconds, plan=plan, start=max(tp.offset, 0))
+            self._to_start.discard(key)
+
+    def _restart(self, keys: set[TP]) -> None:
+        """Forget these partitions' unflushed records; they start again from the commit."""
+        for key in keys & self._owned:
+            self.batchers.pop(key, None)
+            self._to_start.add(key)
 
     def poll_once(self, timeout: float = 0.2) -> int:
+        self._start_partitions()
         with _cyclic_gc_paused():
             return self._take(self._fetch(min(self.max_records, FETCH_RECORDS), timeout))
 
@@ -142,8 +195,16 @@ class Sink:
                         or message.error() is not None):
                     break
                 end += 1
-            self._take_run(self.routes[topic], self._batcher(topic, partition),
-                           messages[start:end], now)
+            batcher = self.batchers.get((topic, partition))
+            if batcher is None:
+                pass  # not ours, or starting at the committed offset first: read again
+            elif messages[start].offset() < batcher.next_offset:
+                log.warning("%s[%d]: offset %d came again after %d; starting the partition "
+                            "again from its committed offset", topic, partition,
+                            messages[start].offset(), batcher.next_offset - 1)
+                self._restart({(topic, partition)})
+            else:
+                self._take_run(self.routes[topic], batcher, messages[start:end], now)
             start = end
         return count
 
@@ -203,11 +264,13 @@ class Sink:
         if not ready:
             return 0
         started = self.clock()
+        self._step("plan commit")
         self.consumer.commit(offsets=[
             TopicPartition(t, p, batches[0].first_offset, metadata=self._plan_metadata(
                 (t, p), [b.last_offset for b in batches], batches[-1].last_offset + 1))
             for (t, p), batches in ready.items()], asynchronous=False)
         self._revoked_during_flush.clear()
+        self._step("insert")
         rows = self._insert_while_polling(ready, stop, force=force)
         dead = sum(self.dead_letters.send(batch) for bs in ready.values() for batch in bs)
         backoff = Backoff(stop=stop)
@@ -219,6 +282,7 @@ class Sink:
                 raise Stopped
         # A partition revoked while the batches were inserted belongs to someone else
         # now: they re-read it from the plan committed above (the tokens dedupe).
+        self._step("offset commit")
         done = [(tp, batches) for tp, batches in ready.items()
                 if tp not in self._revoked_during_flush]
         if done:
@@ -239,6 +303,10 @@ class Sink:
                  ", ".join(f"{t}: {n}" for t, n in sorted(rows.items())) or "no rows",
                  f"; {dead} records sent to dead letters" if dead else "")
         return total
+
+    def _step(self, name: str) -> None:
+        if self._step_hook is not None:
+            self._step_hook(name)
 
     def _plan_metadata(self, tp: TP, ends: list[int], after: int) -> str:
         """Commit metadata: these batch ends, then the recovered plan's ends from `after`
@@ -373,13 +441,7 @@ class Sink:
                                                for r in self.routes.values()))
         try:
             while not stop.is_set():
-                self.poll_once()
-                try:
-                    self.flush(stop)
-                except KafkaException as exc:
-                    log.warning("committing offsets failed (%s); re-reading from the last "
-                                "committed offsets", exc)
-                    self._rewind()
+                self.step(stop)
             self.flush(stop, force=True)
         except Stopped:
             log.info("stopping while ClickHouse or Kafka was unavailable; uncommitted "
@@ -391,15 +453,17 @@ class Sink:
             log.info("sink stopped")
 
 
-    def _rewind(self) -> None:
-        """Forget local batches and go back to the committed offsets (and their plans)."""
-        self.batchers.clear()
-        assignment = self.consumer.assignment()
-        if not assignment:
-            return
-        for tp in self.consumer.committed(assignment, timeout=30):
-            if tp.offset >= 0:
-                self.consumer.seek(TopicPartition(tp.topic, tp.partition, tp.offset))
+    def step(self, stop: threading.Event) -> None:
+        """One turn of the loop: fetch, then flush what is due. A failed commit (this
+        consumer was fenced, or Kafka is away) forgets every unflushed record: the
+        partitions start again from their committed offsets and plans."""
+        self.poll_once()
+        try:
+            self.flush(stop)
+        except KafkaException as exc:
+            log.warning("committing offsets failed (%s); re-reading from the last "
+                        "committed offsets", exc)
+            self._restart(set(self._owned))
 
 
 @contextlib.contextmanager

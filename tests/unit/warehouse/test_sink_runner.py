@@ -68,12 +68,16 @@ class FakeConsumer:
         self.rng = rng
         self.position: dict[tuple[str, int], int] = {}
 
-    def subscribe(self, topics: list[str], **_callbacks: Any) -> None:
+    def subscribe(self, topics: list[str], **callbacks: Any) -> None:
         for key in self.broker.logs:
             if key[0] in topics:
                 self.position[key] = self.broker.committed.get(key, (0, ""))[0]
+        self.on_assign: Any = callbacks.get("on_assign")
 
     def consume(self, num_messages: int, timeout: float) -> list[Message]:
+        if self.on_assign is not None:  # the group assigns inside the first consume()
+            assign, self.on_assign = self.on_assign, None
+            assign(self, self.assignment())
         out: list[Message] = []
         for key, start in self.position.items():
             take = self.rng.randint(0, 40)
@@ -96,7 +100,7 @@ class FakeConsumer:
         return [TopicPartition(t, p) for t, p in self.position]
 
     def seek(self, tp: TopicPartition) -> None:
-        self.position[(tp.topic, tp.partition)] = tp.offset
+        self.position[(tp.topic, tp.partition)] = max(tp.offset, 0)  # OFFSET_BEGINNING
 
     def close(self) -> None:
         pass
