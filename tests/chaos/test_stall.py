@@ -7,6 +7,8 @@ write what its successor already wrote.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.chaos import faults
@@ -18,9 +20,13 @@ pytestmark = pytest.mark.chaos
 
 STALL_SECONDS = 12.0
 STALL_AT = 0.3
+REPEAT = int(os.environ.get("BOXOFFICE_STALL_REPEAT", "1"))
+"""Runs of each stall on the one pipeline (`python -m bench.stall_loop` sets it)."""
+RUNS = [pytest.param(c, id=c if REPEAT == 1 else f"{c}-run{n + 1}")
+        for n in range(REPEAT) for c in COMPONENTS]
 
 
-@pytest.mark.parametrize("component", COMPONENTS)
+@pytest.mark.parametrize("component", RUNS)
 def test_stall_then_continue_loses_and_doubles_nothing(
     chaos: ChaosPipeline, outcome: Outcome, component: str
 ) -> None:

@@ -3,8 +3,13 @@ truth computed in Python, and retried batches change nothing (in-process ClickHo
 
 from __future__ import annotations
 
-import pytest
+import json
+import re
 
+import pytest
+import yaml
+
+from boxoffice.settings import REPO_ROOT
 from tests.unit.warehouse.warehouse_chdb import fact_lines, insert_lines, migrated_database
 from warehouse.executor import ChdbExecutor
 from warehouse.readback import Aggregates, read_aggregates
@@ -151,3 +156,45 @@ def test_unknown_venue_is_reported(executor: ChdbExecutor) -> None:
         f"source_ts_ms) VALUES ({perf.venue_id}, '', 0, {workload.version + 1}, 1, 0)")
     rows = executor.rows(f"SELECT problem FROM {database}.dq_tickets_without_band_or_venue")
     assert rows and {r[0] for r in rows} == {"venue unknown"}
+
+
+PIPELINE_HEALTH = REPO_ROOT / "superset" / "dashboards" / "datasets" / \
+    "ClickHouse_boxoffice" / "pipeline_health.yaml"
+
+
+def pipeline_health(executor: ChdbExecutor, database: str) -> dict[str, int]:
+    """The live dashboard's 'Pipeline health' dataset, its SQL as Superset runs it, with
+    the quality views named in this test's database."""
+    sql = yaml.safe_load(PIPELINE_HEALTH.read_text())["sql"]
+    sql = re.sub(r"\bFROM (dq_\w+)", rf"FROM {database}.\1", sql)
+    return {name: int(problems) for _, name, problems in executor.rows(sql)}
+
+
+def test_one_delta_stored_twice_turns_the_repeat_checks_red(executor: ChdbExecutor) -> None:
+    """Issue 21's incident by hand: one ticket's +1 delta stored again in a later batch
+    under a token of its own, as the sink did after a stall. The whole-history audit
+    (`dq_repeated_deltas`, run by `verify`), its last-day form and the live dashboard's
+    row all count it. The dashboard's aggregates-versus-facts row goes red as well: the
+    summing views took the copy like the fact table, but the current-ticket table keeps
+    one row per ticket version."""
+    database = migrated_database(executor)
+    workload = Workload(seed=18)
+    workload.add_dimensions()
+    load(executor, database, workload, 500)
+    assert set(pipeline_health(executor, database).values()) == {0}
+    ((line,),) = executor.rows(
+        f"SELECT formatRowNoNewline('JSONEachRow', * EXCEPT ingested_at) "
+        f"FROM {database}.fact_ticket_sales WHERE sign = 1 "
+        f"ORDER BY abs(ticket_price - 24), ticket_id, version LIMIT 1")
+    insert_lines(executor, database, "fact_ticket_sales", [line.encode()],
+                 token="facts:0:900001-900001")
+    doubled = json.loads(line)
+    assert executor.rows(f"SELECT ticket_id, version, sign, copies "
+                         f"FROM {database}.dq_repeated_deltas") == \
+        [(doubled["ticket_id"], doubled["version"], 1, 2)]
+    assert executor.rows(f"SELECT count() FROM {database}.dq_repeated_deltas_last_day") \
+        == [(1,)]
+    health = pipeline_health(executor, database)
+    assert health["deltas stored more than once (last 24 h)"] == 1
+    assert health["aggregates disagreeing with the facts"] == 1
+    assert mismatches(read_aggregates(executor, database), workload.truth()) != []
