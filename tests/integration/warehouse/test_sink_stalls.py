@@ -11,10 +11,11 @@ while facts keep arriving; afterwards every produced delta is stored exactly onc
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from confluent_kafka import Consumer, Message
@@ -23,7 +24,7 @@ from boxoffice.settings import Settings
 from tests.integration.warehouse.sink_scenario import Scenario
 from tests.integration.warehouse.warehouse_http import wait_until
 from warehouse.sink.app import build_sink
-from warehouse.sink.runner import STEPS
+from warehouse.sink.runner import STEPS, Sink
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +34,28 @@ EXPELLING = {"session.timeout.ms": 6_000, "heartbeat.interval.ms": 1_000,
 """The broker's shortest session; a loop stalled past the poll interval leaves the group."""
 STALL_SECONDS = POLL_INTERVAL_MS / 1000 + 2
 BETWEEN_STALLS_SECONDS = 2.0
+
+
+@contextlib.contextmanager
+def running_under_load(sink: Sink, scenario: Scenario, *, steps: int, pause_every: int,
+                       pause_seconds: float) -> Iterator[None]:
+    """The sink's loop and the producer in threads while the body injects its faults;
+    then the producer finishes and every delta must be stored exactly once."""
+    stop = threading.Event()
+    running = threading.Thread(target=sink.run, args=(stop,), daemon=True)
+    producing = threading.Thread(target=scenario.produce_facts, args=(steps,), daemon=True,
+                                 kwargs={"moves": 0.01, "pause_every": pause_every,
+                                         "pause_seconds": pause_seconds})
+    running.start()
+    producing.start()
+    try:
+        yield
+        producing.join(timeout=120)
+        assert not producing.is_alive()
+        wait_exact(scenario)
+    finally:
+        stop.set()
+        running.join(timeout=60)
 
 
 def wait_exact(scenario: Scenario) -> None:
@@ -69,21 +92,9 @@ def test_a_stall_at_each_step_stores_each_delta_once(
             last_stall["at"] = time.monotonic()
 
     sink = build_sink(scenario.settings, consumer_overrides=EXPELLING, step_hook=stall_at)
-    stop = threading.Event()
-    running = threading.Thread(target=sink.run, args=(stop,), daemon=True)
-    producing = threading.Thread(target=scenario.produce_facts, args=(6_000,), daemon=True,
-                                 kwargs={"moves": 0.01, "pause_every": 20,
-                                         "pause_seconds": 0.1})
-    running.start()
-    producing.start()
-    try:
+    with running_under_load(sink, scenario, steps=6_000, pause_every=20,
+                            pause_seconds=0.1):
         wait_until(lambda: not to_stall, deadline_seconds=180, what="a stall at each step")
-        producing.join(timeout=120)
-        assert not producing.is_alive()
-        wait_exact(scenario)
-    finally:
-        stop.set()
-        running.join(timeout=60)
     revoked = [r for r in caplog.records if r.getMessage().startswith("revoked ")]
     assert len(revoked) >= len(STEPS), "the stalls did not expel the sink"
 
@@ -155,14 +166,8 @@ def test_a_rebalance_between_the_two_calls_of_a_fetch_stores_each_delta_once(
 
     held = HeldBetweenCalls(sink.consumer, another_member_joins)
     sink.consumer = held
-    stop = threading.Event()
-    running = threading.Thread(target=sink.run, args=(stop,), daemon=True)
-    producing = threading.Thread(target=scenario.produce_facts, args=(8_000,), daemon=True,
-                                 kwargs={"moves": 0.01, "pause_every": 3,
-                                         "pause_seconds": 0.02})
-    running.start()
-    producing.start()
-    try:
+    with running_under_load(sink, scenario, steps=8_000, pause_every=3,
+                            pause_seconds=0.02):
         for round_ in range(1, REBALANCES + 1):
             wait_until(lambda: scenario.fact_rows() > 0, deadline_seconds=60,
                        what="the sink storing rows")
@@ -170,10 +175,4 @@ def test_a_rebalance_between_the_two_calls_of_a_fetch_stores_each_delta_once(
             wait_until(lambda r=round_: held.held == r == len(members)  # type: ignore[misc]
                        and not members[-1].is_alive(), deadline_seconds=120,
                        what="the other member to come and go")
-        producing.join(timeout=120)
-        assert not producing.is_alive()
-        wait_exact(scenario)
-    finally:
-        stop.set()
-        running.join(timeout=60)
     assert held.held == REBALANCES

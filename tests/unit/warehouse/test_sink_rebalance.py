@@ -27,16 +27,14 @@ from tests.unit.warehouse.test_sink_runner import (
     Broker,
     ChdbClient,
     Message,
-    NoDeadLetters,
+    sink_over_chdb,
 )
 from tests.unit.warehouse.warehouse_chdb import migrated_database
 from warehouse.executor import ChdbExecutor
 from warehouse.readback import read_aggregates
-from warehouse.sink.dead_letters import DeadLetters
 from warehouse.sink.records import canonical_facts, decode_fact
 from warehouse.sink.routes import Route
-from warehouse.sink.runner import STEPS, Sink
-from warehouse.sink.writer import ClickHouseWriter
+from warehouse.sink.runner import STEPS
 from warehouse.synthetic import Workload
 
 ROUTE = Route(TOPIC, "fact_ticket_sales", decode_fact, stored_as_is=canonical_facts)
@@ -181,14 +179,9 @@ def run_with_rebalances(executor: ChdbExecutor, database: str, broker: Broker, *
                     break
                 pause.wait(0.01)
 
-    sink = Sink(consumer=consumer,
-                writer=ClickHouseWriter(settings=None,  # type: ignore[arg-type]
-                                        database=database,
-                                        client_factory=lambda: InsertProbe(executor,
-                                                                           during_insert)),
-                dead_letters=DeadLetters(producer=NoDeadLetters(), topic="dlq"),
-                routes={TOPIC: ROUTE}, max_records=40, max_seconds=0.0,
-                step_hook=at_step)
+    sink = sink_over_chdb(consumer, database, route=ROUTE, max_records=40,
+                          client=lambda: InsertProbe(executor, during_insert),
+                          step_hook=at_step)
     sink.subscribe()
     stop = threading.Event()
     for _ in range(5_000):

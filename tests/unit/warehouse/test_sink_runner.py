@@ -139,6 +139,17 @@ class ChdbClient:
         pass
 
 
+def sink_over_chdb(consumer: Any, database: str, *, route: Route, max_records: int,
+                   client: Callable[[], ChdbClient], **options: Any) -> Sink:
+    """The sink with its real writer over an in-process ClickHouse client, no dead
+    letters, cutting batches at every flush (max_seconds 0)."""
+    return Sink(consumer=consumer,
+                writer=ClickHouseWriter(settings=None,  # type: ignore[arg-type]
+                                        database=database, client_factory=client),
+                dead_letters=DeadLetters(producer=NoDeadLetters(), topic="dlq"),
+                routes={TOPIC: route}, max_records=max_records, max_seconds=0.0, **options)
+
+
 def run_with_crashes(executor: ChdbExecutor, database: str, broker: Broker, *,
                      crashes: int, seed: int, route: Route = ROUTES["whole runs"]) -> None:
     rng = random.Random(seed)
@@ -152,14 +163,8 @@ def run_with_crashes(executor: ChdbExecutor, database: str, broker: Broker, *,
     for attempt in range(crashes + 1):
         inserts["n"], inserts["crash_at"] = 0, (rng.randint(2, 6) if attempt < crashes else -1)
         consumer = FakeConsumer(broker, rng)
-        sink = Sink(consumer=consumer,
-                    writer=ClickHouseWriter(settings=None,  # type: ignore[arg-type]
-                                            database=database,
-                                            client_factory=lambda: ChdbClient(executor,
-                                                                              maybe_crash)),
-                    dead_letters=DeadLetters(producer=NoDeadLetters(), topic="dlq"),
-                    routes={TOPIC: route},
-                    max_records=50, max_seconds=0.0)
+        sink = sink_over_chdb(consumer, database, route=route, max_records=50,
+                              client=lambda: ChdbClient(executor, maybe_crash))
         sink.subscribe()
         try:
             for _ in range(10_000):
