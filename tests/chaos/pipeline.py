@@ -120,9 +120,14 @@ def explain(report: VerifyReport, width: int = 160) -> str:
         return text if len(text) <= width else f"{text[:width]}...({len(text)} chars)"
 
     failing = [r for r in report.results if not r.ok]
-    return "; ".join(
+    described = "; ".join(
         f"{r.name}: {r.mismatches} mismatches, e.g. "
         + ", ".join(f"{m.key}: postgres {short(m.expected)} clickhouse {short(m.found)}"
                     for m in r.samples[:3])
         + (f" error {r.error}" if r.error else "")
-        for r in failing[:4]) or str(report.errors)
+        for r in failing[:4])
+    # Every failing check is named: issue 21's report showed four aggregates and cut off
+    # the check that said why (dq_repeated_deltas, after them in the order).
+    rest = [f"{r.name} ({r.mismatches})" for r in failing[4:]]
+    return (described + (f"; also failing: {', '.join(rest)}" if rest else "")) \
+        or str(report.errors)
