@@ -186,8 +186,9 @@ def test_one_delta_stored_twice_turns_the_repeat_checks_red(executor: ChdbExecut
         f"SELECT formatRowNoNewline('JSONEachRow', * EXCEPT ingested_at) "
         f"FROM {database}.fact_ticket_sales WHERE sign = 1 "
         f"ORDER BY abs(ticket_price - 24), ticket_id, version LIMIT 1")
+    a_later_batch = "facts:0:900001-900001"  # its own offset range, so its own token
     insert_lines(executor, database, "fact_ticket_sales", [line.encode()],
-                 token="facts:0:900001-900001")
+                 token=a_later_batch)
     doubled = json.loads(line)
     assert executor.rows(f"SELECT ticket_id, version, sign, copies "
                          f"FROM {database}.dq_repeated_deltas") == \
