@@ -97,10 +97,9 @@ class Sink:
         self.max_buffered = max_buffered if max_buffered is not None else 4 * max_records
         self._revoked_during_flush: set[TP] = set()
         self._owned: set[TP] = set()
-        """Partitions the group has given this sink (rebalance callbacks keep it)."""
-        self._to_start: set[TP] = set()
-        """Owned partitions without a batcher yet: started (committed offset, plan, seek)
-        at the next poll; their records fetched until then are dropped."""
+        """Partitions the group has given this sink (rebalance callbacks keep it). Owned
+        ones without a batcher are started (committed offset, plan, seek) at the next
+        poll; their records fetched until then are dropped."""
         self._inserter = futures.ThreadPoolExecutor(max_workers=1,
                                                     thread_name_prefix="sink-insert")
         self._last_flush = clock()
@@ -113,10 +112,7 @@ class Sink:
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         # Not started here: the consumer starts fetching only once this callback returns,
         # and records of these partitions may already sit in this very fetch.
-        for tp in partitions:
-            key = (tp.topic, tp.partition)
-            self._owned.add(key)
-            self._to_start.add(key)
+        self._owned.update((tp.topic, tp.partition) for tp in partitions)
         log.info("assigned %s", _describe(partitions))
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
@@ -125,19 +121,18 @@ class Sink:
         for tp in partitions:
             key = (tp.topic, tp.partition)
             self._owned.discard(key)
-            self._to_start.discard(key)
             self.batchers.pop(key, None)
             self._revoked_during_flush.add(key)
         log.info("revoked %s", _describe(partitions))
 
     def _start_partitions(self) -> None:
-        """Give each partition waiting in `_to_start` a batcher at its committed offset,
+        """Give each owned partition without a batcher one at its committed offset,
         following the plan committed with it, and seek the consumer to that offset. The
         seek is what makes the batcher's first record the committed one: librdkafka
         discards every record it fetched for the partition before it."""
-        if not self._to_start:
+        waiting = sorted(self._owned - self.batchers.keys())
+        if not waiting:
             return
-        waiting = sorted(self._to_start)
         try:
             committed = self.consumer.committed([TopicPartition(t, p) for t, p in waiting],
                                                 timeout=30)
@@ -162,13 +157,11 @@ class Sink:
             self.batchers[key] = PartitionBatcher(
                 topic=tp.topic, partition=tp.partition, max_records=self.max_records,
                 max_seconds=self.max_seconds, plan=plan, start=max(tp.offset, 0))
-            self._to_start.discard(key)
 
     def _restart(self, keys: set[TP]) -> None:
         """Forget these partitions' unflushed records; they start again from the commit."""
-        for key in keys & self._owned:
+        for key in keys:
             self.batchers.pop(key, None)
-            self._to_start.add(key)
 
     def poll_once(self, timeout: float = 0.2) -> int:
         self._start_partitions()
