@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     clickhouse_password: SecretStr | None = None
     clickhouse_reader_user: str = "boxoffice_reader"
     clickhouse_reader_password: SecretStr | None = None
+    clickhouse_reader_queries_per_hour: int = Field(
+        default=200_000, ge=1,
+        description="the reader's hourly query quota (Superset, SQL Lab, status); one open "
+                    "live dashboard asks about 2,500 per hour",
+    )
     clickhouse_prefer_embedded: bool = Field(
         default=False, description="use the embedded chdb server even if a binary exists"
     )

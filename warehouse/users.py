@@ -2,10 +2,11 @@
 
 The reader is read-only at the server (readonly = 1: no INSERT, ALTER, DROP and no
 changing settings, whatever Superset sends), its queries are cut at
-`READER_MAX_EXECUTION_SECONDS`, and a quota bounds what it can ask for per hour. The
-same policy is rendered two ways: SQL (`CREATE USER ...`) for a ClickHouse server with
-access management, and a users.xml fragment for a server configured by files (the
-embedded server's component writes its users file from `reader_profile()`).
+`READER_MAX_EXECUTION_SECONDS`, and a quota (`reader_quota`) bounds what it can ask for
+per hour. The same policy is rendered two ways: SQL (`CREATE USER ...`) for a ClickHouse
+server with access management, and a users.xml fragment for a server configured by files
+(the embedded server's component writes its users file from `reader_profile()` and
+`reader_quota()`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,23 @@ from xml.sax.saxutils import escape
 from boxoffice.settings import Settings
 
 READER_MAX_EXECUTION_SECONDS = 30
-READER_QUOTA = {"duration_seconds": 3600, "queries": 10_000, "result_rows": 1_000_000_000,
-                "read_rows": 100_000_000_000, "execution_time": 3600}
-"""Per hour; generous for dashboards, a ceiling for a runaway SQL Lab loop."""
+QUOTA_SECONDS = 3600
+"""The quota's interval: one hour, as `clickhouse_reader_queries_per_hour` counts."""
+
+
+def reader_quota(settings: Settings) -> dict[str, int]:
+    """The reader's allowance per hour.
+
+    The query count is sized for dashboards, not for a guess: the live dashboard refreshes
+    seven charts every 10 s, about 2,500 queries an hour per open screen, so the old fixed
+    10,000 went dark with four screens (and under a test session's 20 Hz dashboard
+    reader). The setting's default leaves room for tens of screens; execution time and
+    rows read remain the ceiling for a runaway SQL Lab loop.
+    """
+    return {"duration_seconds": QUOTA_SECONDS,
+            "queries": settings.clickhouse_reader_queries_per_hour,
+            "result_rows": 1_000_000_000, "read_rows": 100_000_000_000,
+            "execution_time": QUOTA_SECONDS}
 
 
 def reader_profile() -> dict[str, int]:
@@ -34,7 +49,7 @@ def create_user_statements(settings: Settings) -> list[str]:
     """SQL for a server with SQL access management; idempotent (OR REPLACE)."""
     db = settings.clickhouse_database
     writer, reader = settings.clickhouse_user, settings.clickhouse_reader_user
-    quota = READER_QUOTA
+    quota = reader_quota(settings)
     return [
         f"CREATE USER OR REPLACE {writer} IDENTIFIED WITH sha256_hash BY "
         f"'{_sha256(settings.secret('clickhouse_password'))}'",
@@ -57,7 +72,7 @@ def users_xml(settings: Settings) -> str:
     """A users.xml for a server configured by files (users_config)."""
     db = escape(settings.clickhouse_database)
     writer, reader = escape(settings.clickhouse_user), escape(settings.clickhouse_reader_user)
-    quota = READER_QUOTA
+    quota = reader_quota(settings)
     return f"""<clickhouse>
   <profiles>
     <default/>

@@ -63,6 +63,24 @@ def freshness_seconds(settings: Settings, *, database: str | None = None,
     return max((now if now is not None else time.time()) - newest / 1000.0, 0.0)
 
 
+QUOTA_EXCEEDED = 201
+"""ClickHouse's error code when a user's quota for the interval is spent."""
+
+
+def _is_quota_exceeded(exc: Exception) -> bool:
+    return f"Code: {QUOTA_EXCEEDED}." in str(exc) or "QUOTA_EXCEEDED" in str(exc)
+
+
+def quota_spent_summary(settings: Settings) -> str:
+    """The red light when the reader is out of queries: every dashboard and SQL Lab is
+    refused with it until the hour's window ends, so status must say so and how to fix."""
+    return (f"the reader {settings.clickhouse_reader_user} has spent its hourly quota of "
+            f"{settings.clickhouse_reader_queries_per_hour:,} queries: dashboards and SQL "
+            "Lab are refused until the hour ends; raise "
+            "BOXOFFICE_CLICKHOUSE_READER_QUERIES_PER_HOUR and restart ClickHouse "
+            "(boxoffice stack down clickhouse; boxoffice stack up clickhouse)")
+
+
 def freshness_section(settings: Settings) -> Section:
     from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
@@ -73,6 +91,10 @@ def freshness_section(settings: Settings) -> Section:
                        summary=f"ClickHouse unreachable ({type(exc).__name__})",
                        data={"freshness_seconds": None})
     except DatabaseError as exc:  # answered, but refused the query (no table yet?)
+        if _is_quota_exceeded(exc):
+            return Section(name="freshness", state=UNHEALTHY,
+                           summary=quota_spent_summary(settings),
+                           data={"freshness_seconds": None, "reader_quota_spent": True})
         return Section(name="freshness", state=UNKNOWN,
                        summary=f"cannot read heartbeats: {' '.join(str(exc).split())[:160]}",
                        data={"freshness_seconds": None})

@@ -21,7 +21,7 @@ from boxoffice.errors import ComponentError
 from boxoffice.settings import REPO_ROOT
 from boxoffice.stack.component import Component, LaunchSpec, Progress
 from warehouse.embedded.users import Quota, User, hash_password, write_users_file
-from warehouse.users import READER_QUOTA, reader_profile, users_xml
+from warehouse.users import reader_profile, reader_quota, users_xml
 
 PROBE_TIMEOUT_SECONDS = 1.5
 DDL_TIMEOUT_SECONDS = 30.0
@@ -133,14 +133,15 @@ class ClickHouse(Component):
         s = self.settings
         profile = {name: str(value) for name, value in reader_profile().items()}
         readonly = int(profile.pop("readonly", "1"))
+        quota = reader_quota(s)
         return [
             User(name=s.clickhouse_user,
                  password_sha256_hex=hash_password(s.secret("clickhouse_password"))),
             User(name=s.clickhouse_reader_user,
                  password_sha256_hex=hash_password(s.secret("clickhouse_reader_password")),
                  readonly=readonly, settings=profile,
-                 quota=Quota(interval_seconds=READER_QUOTA["duration_seconds"],
-                             queries=READER_QUOTA["queries"])),
+                 quota=Quota(interval_seconds=quota["duration_seconds"],
+                             queries=quota["queries"])),
         ]
 
     def _write_server_config(self) -> None:
