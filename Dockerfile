@@ -3,6 +3,7 @@ FROM python:3.11-slim-bookworm
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY boxoffice ./boxoffice
+COPY contracts ./contracts
 COPY connectors ./connectors
 COPY stream_processors ./stream_processors
 COPY warehouse ./warehouse

@@ -28,7 +28,8 @@ test-quick: bootstrap lint
 
 lint:
 	.venv/bin/ruff check .
-	.venv/bin/mypy boxoffice connectors stream_processors warehouse
+	.venv/bin/mypy boxoffice contracts connectors stream_processors warehouse
+	.venv/bin/lint-imports
 
 unit:
 	$(PY) -m pytest tests/unit

@@ -20,11 +20,11 @@ from typing import Any
 from bench.machine import load_average
 from bench.record import write_result
 from boxoffice import pipeline
-from boxoffice.settings import Settings
 from boxoffice.verify import verify_until
-from connectors.config import topic
 from connectors.seed import seed
-from connectors.tables import BUSINESS_TABLES
+from contracts.settings import Settings
+from contracts.tables import BUSINESS_TABLES
+from contracts.topics import cdc_topic
 
 WAL_KEEP = "8GB"
 """max_slot_wal_keep_size for this benchmark. The seed commits 5.3 M rows as ONE
@@ -45,7 +45,7 @@ def _captured(settings: Settings, consumer: Any) -> int:
 
     total = 0
     for table in BUSINESS_TABLES:
-        name = topic(settings, table)
+        name = cdc_topic(settings, table)
         metadata = consumer.list_topics(name, timeout=5).topics.get(name)
         if metadata is not None:
             total += sum(consumer.get_watermark_offsets(TopicPartition(name, p),

@@ -42,7 +42,7 @@ from typing import Any
 
 from bench.machine import load_average
 from bench.record import write_result
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 TARGET_P99_S = 1.0
 TARGET_RATE = 1000.0

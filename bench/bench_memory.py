@@ -27,7 +27,7 @@ from typing import Any
 from bench.machine import load_average
 from bench.record import write_result
 from boxoffice import pipeline
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 SAMPLE_SECONDS = 1.0
 MIB = 1024 * 1024

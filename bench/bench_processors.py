@@ -31,14 +31,14 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from pydantic import SecretStr
 
-from boxoffice.settings import REPO_ROOT, Settings, load_settings
+from contracts.settings import REPO_ROOT, Settings, load_settings
+from contracts.topics import processor_input_topics
 from stream_processors.app import METRICS_PAGE
 from stream_processors.changelog import encode_entry
 from stream_processors.changes import parse_change
 from stream_processors.heartbeats import Beat
 from stream_processors.join import JoinState
 from stream_processors.routing import route
-from stream_processors.topics import cdc_topics
 from stream_processors.wire import decode_values, delta_json, encode
 
 RESULTS = REPO_ROOT / "bench" / "results" / "processors.json"
@@ -191,7 +191,7 @@ def bench_worker(records: list[tuple[str, bytes, bytes]], settings: Settings,
                  log: Path) -> dict[str, Any]:
     from tests.integration.stream_processors.harness import start_worker, stop
 
-    topics = {table: name for name, table in cdc_topics(settings).items()}
+    topics = {table: name for name, table in processor_input_topics(settings).items()}
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     for future in admin.create_topics([NewTopic(t, num_partitions=settings.kafka_partitions,
                                                 replication_factor=1)

@@ -28,7 +28,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from rich.console import Console
 from rich.table import Table
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.native import NativeProvider
 from tests.providers import test_settings
 from warehouse.executor import ClientExecutor, connect

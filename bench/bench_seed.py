@@ -13,8 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.scratch import report, scratch_source
-from boxoffice.settings import load_settings
 from connectors.seed import seed
+from contracts.settings import load_settings
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.native import NativeProvider
 from tests.providers import test_settings
 from warehouse.executor import ClientExecutor, connect

@@ -16,12 +16,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.scratch import report, scratch_source
-from boxoffice.settings import Settings, load_settings
 from connectors import manage
 from connectors.connect_api import ConnectClient
 from connectors.seed import seed
 from connectors.slot import drop_slot, slot_state
 from connectors.traffic import sell
+from contracts.settings import Settings, load_settings
 
 
 def _remove_connector(settings: Settings) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.native import NativeProvider
 from tests.providers import test_settings
 from warehouse.executor import ClientExecutor, connect

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from boxoffice import pipeline
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.providers import test_settings
 
 Say = Callable[[str], None]

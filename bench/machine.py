@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 
 def load_average() -> float:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from boxoffice.settings import REPO_ROOT
+from contracts.settings import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results"
 

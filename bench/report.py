@@ -9,7 +9,7 @@ from typing import Any
 
 from bench import record
 from bench.record import read_result
-from boxoffice.settings import REPO_ROOT
+from contracts.settings import REPO_ROOT
 
 PAGE = REPO_ROOT / "docs" / "performance.md"
 NOTES = REPO_ROOT / "bench" / "results" / "notes.md"

@@ -27,7 +27,7 @@ from typing import Any
 from bench.environment import running_pipeline, say, unwind_on_sigterm
 from bench.machine import describe, load_average
 from bench.record import read_result, write_result
-from boxoffice.settings import REPO_ROOT, Settings
+from contracts.settings import REPO_ROOT, Settings
 from tests.providers import PORT_FIELDS, test_settings
 
 PIPELINE = ("history", "live", "memory")

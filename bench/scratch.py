@@ -12,8 +12,8 @@ import psycopg2
 from rich.console import Console
 from rich.table import Table
 
-from boxoffice.settings import REPO_ROOT, Settings
 from connectors.migrate import migrate
+from contracts.settings import REPO_ROOT, Settings
 
 RESULTS = REPO_ROOT / "bench" / "results"
 

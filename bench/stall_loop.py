@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.machine import load_average
 from bench.record import write_result
-from boxoffice.settings import REPO_ROOT
+from contracts.settings import REPO_ROOT
 from tests.chaos.conftest import RESULTS_FILE
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boxoffice.files import write_atomically
-from boxoffice.settings import GENERATED_SECRETS, Settings
+from contracts.files import write_atomically
+from contracts.settings import GENERATED_SECRETS, Settings
 
 COMPOSE_FIELDS = (
     "postgres_major",

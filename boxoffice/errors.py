@@ -1,8 +1,8 @@
-"""The project's root exception; every package raises subclasses of it."""
+"""Errors of the operate layer; their root, BoxofficeError, lives in the contracts."""
 
+from contracts.errors import BoxofficeError
 
-class BoxofficeError(Exception):
-    """Base of every error boxoffice raises on purpose, with a message a user can act on."""
+__all__ = ["BoxofficeError", "ComponentError"]
 
 
 class ComponentError(BoxofficeError):

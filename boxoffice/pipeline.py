@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import psycopg2
 
-from boxoffice.settings import Settings
 from boxoffice.stack.components import all_components, pipeline_components, stack_components
 from boxoffice.stack.components.sales import Sales
 from boxoffice.stack.supervisor import Supervisor
+from contracts.settings import Settings
 
 Say = Callable[[str], None]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from boxoffice.settings import Settings
-from connectors.config import topic
 from connectors.errors import SourceError
-from connectors.tables import PUBLISHED_TABLES
+from contracts.settings import Settings
+from contracts.tables import PUBLISHED_TABLES
+from contracts.topics import cdc_topic
 
 TOPIC_CONFIG = {"cleanup.policy": "compact"}
 
@@ -25,7 +25,7 @@ def ensure_cdc_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]
     missing = [
         NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1,
                  config=TOPIC_CONFIG)
-        for name in (topic(settings, table) for table in PUBLISHED_TABLES)
+        for name in (cdc_topic(settings, table) for table in PUBLISHED_TABLES)
         if name not in existing
     ]
     if not missing:

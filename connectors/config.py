@@ -14,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from boxoffice.settings import Settings
-from connectors.tables import qualified
+from contracts.settings import Settings
+from contracts.tables import qualified
 
 TEMPLATE = "festival-source.json"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -94,8 +94,3 @@ def redacted(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
         return text
 
     return {scrub(k): scrub(str(v)) for k, v in config.items()}
-
-
-def topic(settings: Settings, table: str) -> str:
-    """The CDC topic of a source table: <topic_prefix>.<schema>.<table>."""
-    return f"{settings.topic_prefix}.{settings.source_schema}.{table}"

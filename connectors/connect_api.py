@@ -6,8 +6,8 @@ from typing import Any
 
 import requests
 
-from boxoffice.settings import Settings
 from connectors.errors import ConnectorError
+from contracts.settings import Settings
 
 LOOPBACK = "127.0.0.1"  # the native worker's REST API listens on loopback only
 

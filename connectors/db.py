@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg2
 import psycopg2.extensions
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 
 def connect(settings: Settings, *, user: str | None = None, password: str | None = None,

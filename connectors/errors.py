@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from boxoffice.errors import BoxofficeError
+from contracts.errors import BoxofficeError
 
 
 class SourceError(BoxofficeError):

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from boxoffice.settings import Settings
 from connectors import config as connector_config
 from connectors.connect_api import (
     ConnectClient,
@@ -26,7 +25,8 @@ from connectors.connect_api import (
 from connectors.db import connect
 from connectors.errors import ConnectorError, SlotInvalidatedError, SourceError
 from connectors.slot import SlotState, drop_slot, slot_state
-from connectors.tables import BUSINESS_TABLES
+from contracts.settings import Settings
+from contracts.tables import BUSINESS_TABLES
 
 WAL_WARN_FRACTION = 0.5
 """Warn once the slot retains half of max_slot_wal_keep_size."""

@@ -14,9 +14,9 @@ from importlib import resources
 from psycopg2 import sql
 from psycopg2.extensions import cursor as Cursor
 
-from boxoffice.settings import Settings
 from connectors.db import connect
-from connectors.tables import PUBLISHED_TABLES
+from contracts.settings import Settings
+from contracts.tables import PUBLISHED_TABLES
 
 _LOCK_KEY = 0x0B0C_5EED  # pg_advisory_xact_lock key shared by every migration run
 

@@ -16,11 +16,11 @@ import numpy as np
 from psycopg2 import sql
 from psycopg2.extensions import cursor as Cursor
 
-from boxoffice.settings import Settings
 from connectors.db import connect
 from connectors.errors import SourceError
 from connectors.generator import Columns, History, generate
-from connectors.tables import BUSINESS_TABLES
+from contracts.settings import Settings
+from contracts.tables import BUSINESS_TABLES
 
 CHUNK_ROWS = 50_000
 SeedProgress = Callable[[str, int, int], None]

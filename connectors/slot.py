@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from boxoffice.settings import Settings
 from connectors.db import connect
+from contracts.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import psycopg2.extensions
 from psycopg2 import sql
 
-from boxoffice.settings import Settings
 from connectors.db import connect
 from connectors.generator import FEES, TICKETS_PER_PURCHASE
 from connectors.names import BAND_FIRST, BAND_SECOND, FIRST_NAMES, LAST_NAMES
 from connectors.workload import Planner, Step
+from contracts.settings import Settings
 
 _TICKET_COUNTS = list(range(1, 9))
 _TICKET_WEIGHTS = TICKETS_PER_PURCHASE.tolist()

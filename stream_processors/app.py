@@ -22,7 +22,7 @@ from typing import Any
 import faust
 import orjson
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from stream_processors.failures import FatalWorkerError
 from stream_processors.metrics import Metrics
 from stream_processors.runner import Runner

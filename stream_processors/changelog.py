@@ -23,12 +23,9 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import changelog_topic
 from stream_processors.failures import ProcessorsError
-
-
-def changelog_topic(settings: Settings) -> str:
-    return f"{settings.faust_app_id}-join-state-changelog"
 
 
 def ensure_changelog(settings: Settings, *, timeout: float = 30.0) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from confluent_kafka import KafkaError, KafkaException
 
-from boxoffice.errors import BoxofficeError
+from contracts.errors import BoxofficeError
 
 FATAL_CODES = frozenset({
     KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED,

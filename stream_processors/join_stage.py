@@ -26,8 +26,9 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
-from boxoffice.settings import Settings
-from stream_processors.changelog import changelog_topic, encode_entry, read_partition
+from contracts.settings import Settings
+from contracts.topics import changelog_topic, join_topic
+from stream_processors.changelog import encode_entry, read_partition
 from stream_processors.changes import ChangeRecordError
 from stream_processors.deadletters import dead_letter_of
 from stream_processors.failures import (
@@ -41,7 +42,6 @@ from stream_processors.failures import (
 from stream_processors.heartbeats import Beat, heartbeat_record
 from stream_processors.join import Entry, JoinState
 from stream_processors.metrics import Metrics
-from stream_processors.topics import join_topic
 from stream_processors.transactions import TIMEOUT_S, PartitionProducers, send
 from stream_processors.wire import decode_values, delta_json
 

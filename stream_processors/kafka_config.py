@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 SESSION_TIMEOUT_MS = 10_000
 """A killed worker's partitions move to the others after this long."""

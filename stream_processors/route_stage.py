@@ -16,14 +16,14 @@ from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import join_topic, processor_input_topics
 from stream_processors.changes import ChangeRecordError, parse_change
 from stream_processors.deadletters import dead_letter_of
 from stream_processors.failures import describe, fatal, is_fatal
 from stream_processors.heartbeats import parse_heartbeat
 from stream_processors.metrics import Metrics
 from stream_processors.routing import route
-from stream_processors.topics import cdc_topics, join_topic
 from stream_processors.transactions import RouteFailed, RouterProducer
 from stream_processors.wire import encode, encode_beat
 
@@ -36,7 +36,7 @@ class RouteStage:
         self._settings = settings
         self._consumer = consumer
         self._metrics = metrics
-        self._tables = cdc_topics(settings)
+        self._tables = processor_input_topics(settings)
         self._join = join_topic(settings)
         self._partitions = settings.kafka_partitions
         self._producer = producer or RouterProducer(settings=settings)

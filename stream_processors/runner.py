@@ -20,13 +20,13 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import join_topic, processor_input_topics
 from stream_processors.failures import FATAL_CODES, FatalWorkerError
 from stream_processors.join_stage import JoinStage
 from stream_processors.kafka_config import consumer_config
 from stream_processors.metrics import Metrics
 from stream_processors.route_stage import RouteStage
-from stream_processors.topics import cdc_topics, join_topic
 
 log = logging.getLogger("boxoffice.processors")
 
@@ -45,7 +45,7 @@ class Runner:
         self._consumer = consumer_factory({**consumer_config(settings, worker=metrics.worker),
                                            "error_cb": self._client_error})
         self._join_topic = join_topic(settings)
-        self._cdc = list(cdc_topics(settings))
+        self._cdc = list(processor_input_topics(settings))
         self.route = RouteStage(settings=settings, consumer=self._consumer, metrics=metrics)
         self.join = JoinStage(settings=settings, consumer=self._consumer, metrics=metrics)
         self._fatal: FatalWorkerError | None = None

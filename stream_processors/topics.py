@@ -1,4 +1,4 @@
-"""Topic names the processors read and write, and creation of the ones they own.
+"""Creation of the topics the processors own (their names are in `contracts.topics`).
 
 The broker never auto-creates topics. `ensure_output_topics` creates the join topic
 (``kafka_partitions`` partitions: one per join partition) and the facts, dead-letter,
@@ -10,23 +10,9 @@ from __future__ import annotations
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import join_topic
 from stream_processors.failures import ProcessorsError
-
-JOINED_TABLES = ("tickets", "purchases", "performances")
-
-
-def cdc_topic(settings: Settings, table: str) -> str:
-    return f"{settings.topic_prefix}.{settings.source_schema}.{table}"
-
-
-def cdc_topics(settings: Settings) -> dict[str, str]:
-    """Topic name -> table, for the three joined tables and the heartbeat."""
-    return {cdc_topic(settings, t): t for t in (*JOINED_TABLES, "heartbeat")}
-
-
-def join_topic(settings: Settings) -> str:
-    return f"{settings.faust_app_id}-join"
 
 
 def ensure_output_topics(settings: Settings, *, timeout: float = 30.0) -> None:

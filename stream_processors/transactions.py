@@ -21,7 +21,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from stream_processors.kafka_config import router_config, transactional_config
 
 log = logging.getLogger("boxoffice.processors")

@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
+from contracts.facts import FactRow
 from stream_processors.changes import REQUIRED_COLUMNS, Change, ChangeRecordError
-from stream_processors.facts import FactRow
 from stream_processors.heartbeats import Beat
 
 HEARTBEAT = "heartbeat"

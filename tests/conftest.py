@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.providers import docker_available, test_settings
 
 

@@ -21,9 +21,9 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
 from boxoffice.compose import compose_env
-from boxoffice.settings import REPO_ROOT, Settings
 from boxoffice.stack.components import stack_components
 from boxoffice.stack.supervisor import Supervisor
+from contracts.settings import REPO_ROOT, Settings
 
 DEADLINE_SECONDS = 240.0
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"

@@ -18,12 +18,12 @@ from typing import Self
 import psycopg2
 
 from boxoffice import pipeline
-from boxoffice.settings import Settings
 from boxoffice.stack.components import pipeline_components
 from boxoffice.stack.supervisor import Supervisor
 from connectors.connect_api import ConnectClient
 from connectors.errors import ConnectorError
 from connectors.slot import drop_slot, slot_state
+from contracts.settings import Settings
 from warehouse.executor import connect as clickhouse
 
 

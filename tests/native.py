@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from boxoffice.settings import Settings
 from boxoffice.stack.components import stack_components
 from boxoffice.stack.supervisor import Supervisor
+from contracts.settings import Settings
 
 
 class NativeProvider:

@@ -10,7 +10,7 @@ import os
 import socket
 from pathlib import Path
 
-from boxoffice.settings import REPO_ROOT, Settings, load_settings
+from contracts.settings import REPO_ROOT, Settings, load_settings
 
 PORT_FIELDS = (
     "postgres_port",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 
 class Executor(Protocol):

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from stream_processors.facts import FactRow
+from contracts.facts import FactRow
 
 EPOCH = datetime(2022, 3, 1, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from xml.sax.saxutils import escape
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 READER_MAX_EXECUTION_SECONDS = 30
 QUOTA_SECONDS = 3600

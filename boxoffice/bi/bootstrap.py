@@ -16,8 +16,8 @@ from boxoffice.bi.client import SupersetClient
 from boxoffice.bi.dashboards import import_bundle, is_bundle
 from boxoffice.bi.databases import CLICKHOUSE_DATABASE_NAME, ensure_clickhouse_database
 from boxoffice.bi.errors import SupersetError
-from boxoffice.settings import REPO_ROOT, Settings
 from boxoffice.stack.components.superset import Superset
+from contracts.settings import REPO_ROOT, Settings
 
 DASHBOARDS_DIR = REPO_ROOT / "superset" / "dashboards"
 UNAUTHORIZED = 401

@@ -26,7 +26,7 @@ from boxoffice.bi.databases import (
     clickhouse_uri,
 )
 from boxoffice.bi.errors import SupersetError
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 BUNDLE_ROOT = "boxoffice_dashboards"
 """Superset expects every file of an import zip under one top-level folder."""

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from boxoffice.bi.client import SupersetClient
 from boxoffice.bi.rison import equals_filter
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 CLICKHOUSE_DATABASE_NAME = "ClickHouse boxoffice"
 CLICKHOUSE_DATABASE_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, "boxoffice:clickhouse-warehouse"))

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from rich.console import Console
 
 from boxoffice.errors import BoxofficeError
-from boxoffice.settings import Settings, load_settings
+from contracts.settings import Settings, load_settings
 
 console = Console(stderr=False)
 err_console = Console(stderr=True)

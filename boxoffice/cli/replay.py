@@ -44,8 +44,8 @@ def facts_command(
 ) -> None:
     """Rebuild the fact table and every aggregate from the facts topic into shadow
     tables, check them, and swap them in; dashboards read the old tables until then."""
+    from boxoffice.replay.control import sink_control
     from warehouse.replay import ReplayOptions, replay_facts
-    from warehouse.replay.control import sink_control
 
     say = progress_printer()
     with user_errors():
@@ -76,8 +76,8 @@ def cdc_command(
     """Re-run the processors from the CDC topics (from the beginning: they are compacted)
     into the next facts topic version, rebuild the warehouse from it, and switch the
     pipeline to it."""
+    from boxoffice.replay.cdc import replay_cdc
     from warehouse.replay import ReplayOptions
-    from warehouse.replay.cdc import replay_cdc
 
     say = progress_printer()
     with user_errors():

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 Progress = Callable[[str], None]
 """Receives one human-readable line per installation step."""

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boxoffice.errors import ComponentError
-from boxoffice.settings import REPO_ROOT, Settings
 from boxoffice.stack.component import Progress
 from boxoffice.stack.install import apt_install, exclusive, run_step
+from contracts.settings import REPO_ROOT, Settings
 
 POM = REPO_ROOT / "jvm" / "pom.xml"
 MIN_JAVA = 17

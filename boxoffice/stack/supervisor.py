@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from boxoffice.errors import ComponentError
-from boxoffice.settings import Settings
 from boxoffice.stack.component import Component, Progress
+from contracts.settings import Settings
 
 STOP_GRACE_SECONDS = 20.0
 PORT_RELEASE_GRACE_SECONDS = 10.0
@@ -233,7 +233,7 @@ class Supervisor:
         for name in type(self.settings).model_fields:
             if name.endswith("_port") and getattr(self.settings, name) == port:
                 return f"BOXOFFICE_{name.upper()}"
-        return "the BOXOFFICE_*_PORT variables in boxoffice/settings.py"
+        return "the BOXOFFICE_*_PORT variables in contracts/settings.py"
 
     def _spawn(self, component: Component) -> None:
         spec = component.launch_spec()

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from boxoffice.settings import Settings
 from boxoffice.status.connector import connector_section
 from boxoffice.status.dead_letters import dead_letters_section
 from boxoffice.status.freshness import freshness_section
@@ -20,6 +19,7 @@ from boxoffice.status.model import UNKNOWN, Section, StatusReport
 from boxoffice.status.processes import components, process_probe
 from boxoffice.status.processors import processors_section
 from boxoffice.status.sink import sink_section
+from contracts.settings import Settings
 
 DEADLINE_SECONDS = 4.0
 Probe = Callable[[], Section]

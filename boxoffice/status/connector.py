@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from boxoffice.settings import Settings
 from boxoffice.status.model import DOWN, OK, UNHEALTHY, WARN, Section
 from connectors import manage
 from connectors.connect_api import ConnectClient
 from connectors.errors import ConnectorError
 from connectors.slot import SlotState, slot_state
+from contracts.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 1.5
 

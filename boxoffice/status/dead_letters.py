@@ -17,10 +17,10 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from boxoffice.files import write_atomically
-from boxoffice.settings import Settings
 from boxoffice.status.kafka_admin import consumer_config
 from boxoffice.status.model import DOWN, OK, WARN, Section
+from contracts.files import write_atomically
+from contracts.settings import Settings
 
 SCAN_SECONDS = 2.0
 STATUS_GROUP = "boxoffice-status"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from boxoffice.settings import Settings
 from boxoffice.status.model import DOWN, OK, UNHEALTHY, UNKNOWN, Section
+from contracts.settings import Settings
 
 TIMEOUT_SECONDS = 2.0
 STALE_SECONDS = 30.0

@@ -7,7 +7,7 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 REQUEST_TIMEOUT_SECONDS = 2.0
 

@@ -11,12 +11,10 @@ from typing import Any
 from confluent_kafka import Consumer, IsolationLevel, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from boxoffice.settings import Settings
 from boxoffice.status.kafka_admin import REQUEST_TIMEOUT_SECONDS, admin_client, consumer_config
 from boxoffice.status.model import DOWN, OK, UNKNOWN, Section
-
-PROCESSOR_TABLES = ("tickets", "purchases", "performances", "heartbeat")
-"""The CDC tables the processors read (stream_processors.topics, not imported: Faust)."""
+from contracts.settings import Settings
+from contracts.topics import join_topic, processor_input_topics
 
 
 def groups(settings: Settings) -> dict[str, str]:
@@ -40,10 +38,8 @@ def group_topics(settings: Settings) -> dict[str, list[str]]:
     """Role -> the topics its group consumes (what the sink and the processors read)."""
     from warehouse.sink.routes import routes
 
-    processors = [f"{settings.topic_prefix}.{settings.source_schema}.{table}"
-                  for table in PROCESSOR_TABLES]
     return {"sink": sorted(routes(settings)),
-            "processors": [*processors, f"{settings.faust_app_id}-join"]}
+            "processors": [*processor_input_topics(settings), join_topic(settings)]}
 
 
 def _committed(settings: Settings, group: str, topics: list[str]

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from boxoffice.settings import Settings
 from boxoffice.stack.component import Component
 from boxoffice.stack.supervisor import Supervisor
 from boxoffice.status.model import DOWN, OK, UNHEALTHY, Section
+from contracts.settings import Settings
 
 
 def components(settings: Settings) -> list[Component]:

@@ -11,8 +11,8 @@ from typing import Any
 
 import requests
 
-from boxoffice.settings import Settings
 from boxoffice.status.model import DOWN, OK, WARN, Section
+from contracts.settings import Settings
 
 METRICS_PAGE = "/boxoffice/metrics/"
 """Same path as stream_processors.app.METRICS_PAGE (not imported: that module loads Faust)."""

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from boxoffice.settings import Settings
 from boxoffice.status.model import DOWN, OK, UNHEALTHY, Section
+from contracts.settings import Settings
 from warehouse.sink.metrics import read_metrics
 
 RECENT_BATCH_SECONDS = 10.0

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from psycopg2 import sql
 
-from boxoffice.settings import Settings
 from connectors.db import connect
-from connectors.tables import BUSINESS_TABLES
+from contracts.settings import Settings
+from contracts.tables import BUSINESS_TABLES
 
 CONNECTION_LIMIT = 4
 _LOCK_KEY = 0x0B0C_5E1F  # pg_advisory_xact_lock key of this setup

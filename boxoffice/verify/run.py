@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from boxoffice.settings import Settings
 from boxoffice.verify.checks import CHECKS
 from boxoffice.verify.compare import CheckResult, compare, failed
 from boxoffice.verify.errors import VerifyError
 from boxoffice.verify.source import read_truth
 from boxoffice.verify.warehouse import read_warehouse
+from contracts.settings import Settings
 
 LIVE_WINDOW_MINUTES = 60
 """The minute-by-venue aggregate is compared over the live dashboard's last hour."""

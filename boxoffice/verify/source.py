@@ -15,12 +15,12 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
-from boxoffice.settings import Settings
 from boxoffice.verify.checks import AGGREGATE_TABLES
 from boxoffice.verify.compare import Key, Values, sum_by
 from boxoffice.verify.errors import VerifyError
 from boxoffice.verify.role import ensure_verify_role
 from connectors.db import connect
+from contracts.settings import Settings
 
 Tables = dict[str, dict[Key, Values]]
 

@@ -11,10 +11,10 @@ import datetime as dt
 import re
 from typing import Any
 
-from boxoffice.settings import Settings
 from boxoffice.verify.checks import AGGREGATE_TABLES
 from boxoffice.verify.compare import Key, Values
 from boxoffice.verify.errors import VerifyError
+from contracts.settings import Settings
 
 Tables = dict[str, dict[Key, Values]]
 DQ_ROW_LIMIT = 1000

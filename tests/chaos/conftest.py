@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from boxoffice.settings import REPO_ROOT, Settings
 from connectors.seed import seed
+from contracts.settings import REPO_ROOT, Settings
 from tests.chaos import matrix
 from tests.chaos.pipeline import ChaosPipeline, _say, explain
 from tests.chaos.scenario import Outcome

@@ -15,7 +15,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 Origin = tuple[str, int, int]
 POLL_SECONDS = 0.5

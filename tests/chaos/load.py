@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import psycopg2
 
-from boxoffice.settings import Settings
 from connectors.traffic import sell
+from contracts.settings import Settings
 
 RECONNECT_PACING_SECONDS = 0.5
 

@@ -11,8 +11,8 @@ import json
 
 from confluent_kafka import Producer
 
-from boxoffice.settings import Settings
-from connectors.config import topic
+from contracts.settings import Settings
+from contracts.topics import cdc_topic
 from tests.chaos.deadletters import Origin
 
 __all__ = ["POISON", "Origin", "inject"]
@@ -51,7 +51,7 @@ def inject(settings: Settings) -> set[Origin]:
 
     for table, values in POISON.items():
         for number, value in enumerate(values, start=1):
-            producer.produce(topic(settings, table), key=json.dumps({"id": -number}).encode(),
+            producer.produce(cdc_topic(settings, table), key=json.dumps({"id": -number}).encode(),
                              value=value, on_delivery=delivered)
     assert producer.flush(30) == 0 and not failures, f"poison not delivered: {failures}"
     return origins

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.isolated_pipeline import IsolatedPipeline
 
 

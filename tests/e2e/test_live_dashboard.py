@@ -17,13 +17,13 @@ import pytest
 from boxoffice import pipeline
 from boxoffice.bi.bootstrap import logged_in_client
 from boxoffice.bi.client import SupersetClient
-from boxoffice.settings import Settings
 from boxoffice.stack.components import pipeline_components
 from boxoffice.stack.supervisor import Supervisor
 from connectors.connect_api import ConnectClient
 from connectors.errors import ConnectorError
 from connectors.seed import seed
 from connectors.traffic import TrafficResult, sell
+from contracts.settings import Settings
 from tests.integration.superset.charts_api import chart_rows
 
 TWO_REFRESH_INTERVALS_SECONDS = 20.0

@@ -7,10 +7,10 @@ find every ClickHouse aggregate equal to the ground truth computed from PostgreS
 
 from __future__ import annotations
 
-from boxoffice.settings import Settings
 from boxoffice.verify import verify_until
 from connectors.seed import seed
 from connectors.traffic import run_workload
+from contracts.settings import Settings
 
 CATCH_UP_SECONDS = 240.0
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from boxoffice.settings import Settings
 from connectors.db import connect
 from connectors.seed import seed
+from contracts.settings import Settings
 from tests.isolated_pipeline import IsolatedPipeline
 from warehouse.executor import connect as ch_connect
 

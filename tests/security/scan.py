@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from warehouse.executor import connect as ch_connect
 
 PERSON_NAME = re.compile(rb"[A-Z][a-z]+ [A-Z]\. [A-Z][A-Za-z'-]+")

@@ -15,7 +15,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from boxoffice.settings import GENERATED_SECRETS, REPO_ROOT, Settings
+from contracts.settings import GENERATED_SECRETS, REPO_ROOT, Settings
 
 LITERALS = (
     re.compile(r"""(?i)\b(?:password|passwd|pwd|secret|secret_key|api_key|token)["']?\s*"""

@@ -14,8 +14,8 @@ import hashlib
 
 import pytest
 
-from boxoffice.settings import Settings
 from connectors.db import connect
+from contracts.settings import Settings
 from tests.security.conftest import Secured
 from tests.security.scan import PERSON_NAME, clickhouse_tables, kafka_records, kafka_topics
 

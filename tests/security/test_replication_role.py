@@ -15,7 +15,7 @@ import pytest
 from psycopg2 import errors
 
 from connectors.db import connect, replication_connection
-from connectors.tables import PUBLISHED_TABLES
+from contracts.tables import PUBLISHED_TABLES
 from tests.security.conftest import Secured
 
 WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from boxoffice.files import write_atomically
+from contracts.files import write_atomically
 from warehouse.embedded.errors import AUTHENTICATION_FAILED, QUOTA_EXCEEDED, ClickHouseError
 
 

@@ -23,12 +23,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from warehouse.executor import ClientExecutor, connect
 from warehouse.replay.checks import check_shadow, fact_totals
-from warehouse.replay.control import ProcessControl
 from warehouse.replay.counts import Totals
 from warehouse.replay.errors import ReplayError, ShadowCheckFailed
 from warehouse.replay.loader import ShadowLoader
@@ -56,6 +55,16 @@ a little earlier than their source time (clock skew) are not missed."""
 SINK_CATCH_UP_SECONDS = 120.0
 
 Say = Callable[[str], None]
+
+
+class PausableProcess(Protocol):
+    """The sink's process as the replay sees it: stopped before the swap so nothing is
+    stored between the shadow's last offset and the exchange, restored afterwards (only
+    if it was running). The operate layer passes its supervisor's control."""
+
+    def stop(self) -> None: ...
+
+    def restore(self) -> None: ...
 
 
 @dataclass
@@ -103,7 +112,7 @@ class ReplayReport:
         }
 
 
-def replay_facts(settings: Settings, *, sink: ProcessControl | None,
+def replay_facts(settings: Settings, *, sink: PausableProcess | None,
                  options: ReplayOptions | None = None, topic: str | None = None,
                  say: Say = print,
                  on_swapped: Callable[[], None] = lambda: None) -> ReplayReport:
@@ -140,7 +149,7 @@ def replay_facts(settings: Settings, *, sink: ProcessControl | None,
     return report
 
 
-def _run(settings: Settings, executor: ClientExecutor, sink: ProcessControl | None,
+def _run(settings: Settings, executor: ClientExecutor, sink: PausableProcess | None,
          opts: ReplayOptions, report: ReplayReport, say: Say,
          on_swapped: Callable[[], None]) -> bool:
     topic, live, shadow = report.topic, report.live_database, report.shadow_database

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 
-from boxoffice.settings import GENERATION_FILE, Settings
+from contracts.settings import GENERATION_FILE, Settings
 
 
 def record_generation(settings: Settings, *, facts_topic: str, faust_app_id: str) -> None:

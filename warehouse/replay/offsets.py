@@ -15,7 +15,7 @@ from typing import Any
 from confluent_kafka import Consumer, IsolationLevel, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from warehouse.replay.errors import ReplayError
 
 Offsets = dict[int, int]

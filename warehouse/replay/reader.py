@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import orjson
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from warehouse.replay.counts import Totals, count_lines
 from warehouse.replay.errors import ReplayError
 from warehouse.replay.offsets import Offsets

@@ -6,7 +6,7 @@ their own topics, database and consumer group that way.
 
 from __future__ import annotations
 
-from boxoffice.settings import load_settings
+from contracts.settings import load_settings
 from warehouse.sink.app import run_sink
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from warehouse.sink.dead_letters import DeadLetters
 from warehouse.sink.metrics import SinkMetrics, metrics_path, write_metrics
 from warehouse.sink.previous import StoredValues

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from boxoffice.files import write_atomically
-from boxoffice.settings import Settings
+from contracts.files import write_atomically
+from contracts.settings import Settings
 
 
 def metrics_path(settings: Settings) -> Path:

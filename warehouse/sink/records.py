@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from stream_processors.facts import FactRecordError, FactRow
+from contracts.facts import FactRecordError, FactRow
 
 Decoder = Callable[[bytes | None, bytes | None], "bytes | None"]
 RunCheck = Callable[[list["bytes | None"]], bool]

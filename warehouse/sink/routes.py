@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import cdc_prefix
 from warehouse.sink.records import (
     DIMENSION_COLUMNS,
     Decoder,
@@ -33,7 +34,7 @@ def routes(settings: Settings, *, facts_topic: str | None = None,
     """Topic name -> route. Overrides let tests use their own unique topics."""
     facts = facts_topic or settings.facts_topic
     heartbeats = heartbeat_topic or settings.heartbeat_topic
-    prefix = dimension_prefix or f"{settings.topic_prefix}.{settings.source_schema}"
+    prefix = dimension_prefix or cdc_prefix(settings)
     table = {
         facts: Route(facts, "fact_ticket_sales", decode_fact, stored_as_is=canonical_facts),
         heartbeats: Route(heartbeats, "heartbeats", decode_heartbeat),

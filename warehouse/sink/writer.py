@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from warehouse.errors import ClickHouseUnavailable, WarehouseError
 
 log = logging.getLogger("boxoffice.sink")

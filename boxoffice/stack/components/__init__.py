@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from boxoffice.settings import Settings
 from boxoffice.stack.component import Component
+from contracts.settings import Settings
 
 
 def stack_components(settings: Settings) -> list[Component]:

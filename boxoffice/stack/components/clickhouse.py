@@ -18,8 +18,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from boxoffice.errors import ComponentError
-from boxoffice.settings import REPO_ROOT
 from boxoffice.stack.component import Component, LaunchSpec, Progress
+from contracts.settings import REPO_ROOT
 from warehouse.embedded.users import Quota, User, hash_password, write_users_file
 from warehouse.users import reader_profile, reader_quota, users_xml
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from boxoffice.settings import Settings
 from boxoffice.stack.components.project_process import ProjectProcess
+from contracts.settings import Settings
 
 
 class ProcessorWorker(ProjectProcess):
@@ -11,10 +11,12 @@ class ProcessorWorker(ProjectProcess):
     depends_on = ("kafka",)
     module = "boxoffice"
 
-    def __init__(self, *, settings: Settings, index: int = 0) -> None:
+    def __init__(self, *, settings: Settings, index: int = 0, name: str | None = None) -> None:
+        """`name` is the supervisor's name for it (pid file, log): `processors-<index>` by
+        default; a replay runs its new generation's workers under names of their own."""
         super().__init__(settings=settings)
-        if index:
-            self.name = f"processors-{index}"  # type: ignore[misc]
+        if name or index:
+            self.name = name or f"processors-{index}"  # type: ignore[misc]
         self.index = index
         self.arguments = ("processors", "worker", "--index", str(index))  # type: ignore[misc]
 

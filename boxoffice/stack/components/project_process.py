@@ -14,8 +14,8 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
-from boxoffice.settings import REPO_ROOT, Settings
 from boxoffice.stack.component import Component, LaunchSpec
+from contracts.settings import REPO_ROOT, Settings
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

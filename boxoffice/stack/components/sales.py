@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from boxoffice.settings import Settings
 from boxoffice.stack.components.project_process import ProjectProcess
+from contracts.settings import Settings
 
 DEMO_SALES_SECONDS = 7 * 24 * 3600
 """Long enough to look endless; `boxoffice down` stops it."""

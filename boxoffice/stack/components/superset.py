@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from boxoffice.errors import ComponentError
-from boxoffice.settings import REPO_ROOT
 from boxoffice.stack.component import Component, LaunchSpec, Progress
 from boxoffice.stack.install import exclusive, run_step
+from contracts.settings import REPO_ROOT
 
 SUPERSET_DIR = REPO_ROOT / "superset"
 CONFIG_FILE = SUPERSET_DIR / "superset_config.py"

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 import psycopg2
 import pytest
 
-from boxoffice.settings import Settings
 from connectors.connect_api import ConnectClient
 from connectors.errors import ConnectorError
 from connectors.migrate import migrate
 from connectors.slot import drop_slot, slot_state
+from contracts.settings import Settings
 
 
 def admin_connection(settings: Settings) -> psycopg2.extensions.connection:

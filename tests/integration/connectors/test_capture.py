@@ -10,12 +10,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from boxoffice.settings import Settings
 from connectors import manage
-from connectors.config import topic
 from connectors.db import connect
 from connectors.seed import seed
-from connectors.tables import BUSINESS_TABLES
+from contracts.settings import Settings
+from contracts.tables import BUSINESS_TABLES
+from contracts.topics import cdc_topic
 from tests.integration.connectors.test_seed_and_sell import counts
 from tests.integration.connectors.topics import Event, list_topics, read_all, wait_for
 
@@ -89,7 +89,7 @@ def test_snapshot_changes_and_no_clear_names(captured_source: Settings) -> None:
     # 1. every row present before the connector started arrives through the snapshot
     snapshots: dict[str, list[Event]] = {}
     for table in BUSINESS_TABLES:
-        snapshots[table] = wait_for(s, topic(s, table), _reads_at_least(expected[table]),
+        snapshots[table] = wait_for(s, cdc_topic(s, table), _reads_at_least(expected[table]),
                                     deadline_seconds=180)
         reads = {e.key["id"] for e in snapshots[table] if e.value and e.value["op"] == "r"}
         assert len(reads) == expected[table], table
@@ -97,7 +97,7 @@ def test_snapshot_changes_and_no_clear_names(captured_source: Settings) -> None:
     # 2. an insert, an update and a delete per table: c, u, d, tombstone, in order per key
     made = _changes(s)
     for table, (row_id, inserted, updated) in made.items():
-        events = wait_for(s, topic(s, table), _events_for_key(row_id, 4),
+        events = wait_for(s, cdc_topic(s, table), _events_for_key(row_id, 4),
                           deadline_seconds=60)
         mine = [e for e in events if e.key == {"id": row_id}]
         assert [e.value["op"] if e.value else None for e in mine] == ["c", "u", "d", None]
@@ -117,7 +117,7 @@ def test_snapshot_changes_and_no_clear_names(captured_source: Settings) -> None:
 
     # 3. an incremental snapshot through the signal table re-reads a table
     manage.snapshot(s, ["venues"])
-    wait_for(s, topic(s, "venues"), lambda ev: sum(
+    wait_for(s, cdc_topic(s, "venues"), lambda ev: sum(
         1 for e in ev if e.value and e.value["source"].get("snapshot") == "incremental")
         >= expected["venues"], deadline_seconds=90)
 

@@ -13,15 +13,15 @@ import threading
 import time
 from typing import Any
 
-from boxoffice.settings import Settings
 from boxoffice.stack.components import stack_components
 from boxoffice.stack.supervisor import Supervisor
 from connectors import manage
-from connectors.config import topic
 from connectors.db import connect
 from connectors.seed import seed
-from connectors.tables import BUSINESS_TABLES
 from connectors.traffic import TrafficResult, sell
+from contracts.settings import Settings
+from contracts.tables import BUSINESS_TABLES
+from contracts.topics import cdc_topic
 from tests.integration.connectors.test_seed_and_sell import counts
 from tests.integration.connectors.topics import Event, read_all
 
@@ -107,7 +107,7 @@ def test_kill_connect_during_sell_loses_nothing(captured_source: Settings) -> No
         expected = _source_state(s, table)
         deadline = time.monotonic() + 180
         while True:
-            events = read_all(s, topic(s, table), timeout=60)
+            events = read_all(s, cdc_topic(s, table), timeout=60)
             if _topic_state(events, table) == expected:
                 break
             assert time.monotonic() < deadline, (

@@ -6,10 +6,10 @@ import psycopg2
 import pytest
 from psycopg2 import errors
 
-from boxoffice.settings import Settings
 from connectors.db import connect, replication_connection
 from connectors.migrate import migrate
-from connectors.tables import PUBLISHED_TABLES
+from contracts.settings import Settings
+from contracts.tables import PUBLISHED_TABLES
 
 
 def _rows(settings: Settings, query: str, args: tuple[object, ...] = ()) -> list[tuple]:

@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 import pytest
 
-from boxoffice.settings import Settings
 from connectors.db import connect
 from connectors.errors import SourceError
 from connectors.generator import generate
 from connectors.seed import seed
-from connectors.tables import BUSINESS_TABLES
 from connectors.traffic import run_workload, sell
+from contracts.settings import Settings
+from contracts.tables import BUSINESS_TABLES
 from tests.integration.connectors.conftest import fresh_source, remove_source
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 
 @dataclass(frozen=True)

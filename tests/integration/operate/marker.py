@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from boxoffice.settings import Settings
 from connectors.db import connect as pg_connect
+from contracts.settings import Settings
 from warehouse.executor import connect as ch_connect
 
 POLL_SECONDS = 0.05

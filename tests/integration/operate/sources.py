@@ -7,10 +7,10 @@ import json
 import os
 from typing import Any
 
-from boxoffice.settings import REPO_ROOT, Settings
 from connectors.db import connect as pg_connect
 from connectors.migrate import migrate as migrate_source
-from stream_processors.facts import person_key
+from contracts.facts import person_key
+from contracts.settings import REPO_ROOT, Settings
 from tests.integration.connectors.conftest import admin_connection
 from warehouse.executor import ClientExecutor
 from warehouse.executor import connect as ch_connect

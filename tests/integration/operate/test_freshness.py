@@ -20,18 +20,17 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from boxoffice.settings import Settings
 from boxoffice.status import collect_status, freshness_seconds
 from boxoffice.status.model import OK
 from connectors import manage
 from connectors.seed import seed
+from contracts.settings import Settings
+from contracts.topics import processor_input_topics
 from tests.integration.connectors.conftest import fresh_source, remove_source
 from tests.integration.operate.marker import measure
 from tests.integration.stream_processors.harness import start_worker, stop
 from tests.integration.warehouse.warehouse_http import migrated, start_sink, wait_until
 from tests.providers import free_port
-
-PROCESSOR_TABLES = ("tickets", "purchases", "performances", "heartbeat")
 
 
 @pytest.fixture
@@ -49,7 +48,7 @@ def pipeline(connect: Settings, clickhouse: Settings, tmp_path: Path,
     executor = migrated(settings, name)
     manage.apply(settings, deadline_seconds=120)
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    wanted = {f"{name}.{settings.source_schema}.{t}" for t in PROCESSOR_TABLES}
+    wanted = set(processor_input_topics(settings))
     wait_until(lambda: wanted <= set(admin.list_topics(timeout=5).topics),
                deadline_seconds=120, what="the connector's CDC topics")
     worker = start_worker(settings, index=0, log=tmp_path / "worker.log")

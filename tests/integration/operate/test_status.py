@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-from boxoffice.settings import REPO_ROOT, Settings
 from boxoffice.stack.components.clickhouse import ClickHouse
 from boxoffice.stack.supervisor import Supervisor
 from boxoffice.status import collect_status
 from boxoffice.status.model import DOWN, OK, UNHEALTHY
+from contracts.settings import REPO_ROOT, Settings
 from tests.integration.operate.sources import settings_env
 from tests.providers import PORT_FIELDS, free_port
 from warehouse.executor import connect

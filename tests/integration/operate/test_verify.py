@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from boxoffice.settings import REPO_ROOT, Settings
 from boxoffice.verify import verify
 from connectors.seed import seed
 from connectors.traffic import run_workload
+from contracts.settings import REPO_ROOT, Settings
 from tests.integration.operate.sources import (
     drop_source,
     fresh_source,

@@ -6,11 +6,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from boxoffice.settings import Settings
+from boxoffice.replay.control import ProcessControl
 from boxoffice.stack.components.sink import Sink
 from boxoffice.stack.supervisor import Supervisor
+from contracts.settings import Settings
 from warehouse.executor import connect
-from warehouse.replay.control import ProcessControl
 
 
 def supervised_sink(settings: Settings) -> ProcessControl:

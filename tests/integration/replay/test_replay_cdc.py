@@ -13,17 +13,17 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from boxoffice.pipeline import supervisor
-from boxoffice.settings import GENERATION_FILE, Settings, load_settings
+from boxoffice.replay.cdc import replay_cdc
 from boxoffice.verify import verify_until
 from connectors import manage
 from connectors.seed import seed
 from connectors.traffic import run_workload
+from contracts.settings import GENERATION_FILE, Settings, load_settings
 from tests.integration.connectors.conftest import fresh_source, remove_source
 from tests.integration.replay.live import DashboardReader
 from tests.integration.warehouse.warehouse_http import migrated, wait_until
 from tests.providers import free_port
 from warehouse.replay import ReplayOptions
-from warehouse.replay.cdc import replay_cdc
 
 CDC = ("tickets", "purchases", "performances", "heartbeat")
 

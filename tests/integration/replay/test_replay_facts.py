@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from boxoffice.settings import Settings
+from boxoffice.replay.control import ProcessControl
+from contracts.settings import Settings
 from tests.integration.replay.live import DashboardReader, supervised_sink
 from tests.integration.warehouse.sink_scenario import Scenario
 from tests.integration.warehouse.warehouse_http import wait_until
 from warehouse.replay import ReplayOptions, replay_facts
-from warehouse.replay.control import ProcessControl
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 
 @dataclass(frozen=True)

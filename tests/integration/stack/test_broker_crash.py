@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 from confluent_kafka import Producer
 
-from boxoffice.settings import Settings
 from boxoffice.stack.components import stack_components
 from boxoffice.stack.supervisor import ComponentStatus, Supervisor
+from contracts.settings import Settings
 from tests.integration.stack.kafka_clients import create_topic, drain
 
 REPORT_DEADLINE_SECONDS = 5.0

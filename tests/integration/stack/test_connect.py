@@ -16,8 +16,8 @@ import pytest
 import requests
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from boxoffice.settings import Settings
 from boxoffice.stack.components.connect import INTERNAL_TOPICS, LOOPBACK, POSTGRES_CONNECTOR
+from contracts.settings import Settings
 from tests.integration.stack.kafka_clients import drain
 
 

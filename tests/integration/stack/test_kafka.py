@@ -22,7 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from boxoffice.settings import REPO_ROOT, Settings
+from contracts.settings import REPO_ROOT, Settings
 from tests.integration.stack.kafka_clients import create_topic, drain
 
 KEYS = ["a", "b", "a", "c", "a", "b"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg2
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 
 def _query(settings: Settings, sql: str) -> object:

@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from boxoffice.errors import ComponentError
-from boxoffice.settings import Settings, load_settings
 from boxoffice.stack.component import Component, LaunchSpec
 from boxoffice.stack.supervisor import Supervisor, port_in_use
+from contracts.settings import Settings, load_settings
 from tests.providers import free_port
 
 
@@ -143,7 +143,7 @@ def test_a_busy_port_is_refused_with_a_clear_message(settings: Settings) -> None
         holder.listen()
         with pytest.raises(ComponentError, match=f"port {busy}.*already in use") as caught:
             supervisor.up()
-    assert "boxoffice/settings.py" in str(caught.value)
+    assert "contracts/settings.py" in str(caught.value)
     assert not any(s.running for s in supervisor.status())
 
 

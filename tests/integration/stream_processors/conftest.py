@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.integration.stream_processors.harness import create_cdc_topics
 from tests.providers import free_port
 from tests.unit.stream_processors.cdc_model import SALT

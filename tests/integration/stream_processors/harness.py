@@ -18,11 +18,11 @@ from typing import Any
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from boxoffice.settings import REPO_ROOT, Settings
+from contracts.facts import FactRow
+from contracts.settings import REPO_ROOT, Settings
+from contracts.topics import processor_input_topics
 from stream_processors.changes import Change
-from stream_processors.facts import FactRow
 from stream_processors.join import content_of
-from stream_processors.topics import cdc_topics
 from tests.unit.stream_processors.cdc_model import SourceModel, performance, purchase, ticket
 
 
@@ -30,7 +30,7 @@ def create_cdc_topics(settings: Settings) -> None:
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     futures = admin.create_topics([NewTopic(t, num_partitions=settings.kafka_partitions,
                                             replication_factor=1)
-                                   for t in cdc_topics(settings)])
+                                   for t in processor_input_topics(settings)])
     for future in futures.values():
         future.result(30)
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 from confluent_kafka import Producer
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from stream_processors.app import METRICS_PAGE
 from tests.integration.stream_processors.harness import (
     TopicReader,

@@ -17,7 +17,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.integration.warehouse.warehouse_http import wait_until
 
 CHROMIUM = "/usr/bin/chromium"

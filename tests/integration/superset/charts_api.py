@@ -14,7 +14,7 @@ import yaml
 from boxoffice.bi.bootstrap import DASHBOARDS_DIR
 from boxoffice.bi.client import SupersetClient
 from boxoffice.bi.rison import equals_filter
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from warehouse.executor import connect
 
 

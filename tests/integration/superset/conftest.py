@@ -13,7 +13,7 @@ from boxoffice.bi.bootstrap import (
     logged_in_client,
 )
 from boxoffice.bi.client import SupersetClient
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.integration.superset.festival_data import (
     Festival,
     write_dimensions,

@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from boxoffice.settings import Settings
-from stream_processors.facts import FactRow
+from contracts.facts import FactRow
+from contracts.settings import Settings
 from warehouse.sink.writer import ClickHouseWriter
 
 ID_BASE = 9_000_000

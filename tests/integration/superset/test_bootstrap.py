@@ -14,8 +14,8 @@ from boxoffice.bi.bootstrap import BootstrapResult, bootstrap, logged_in_client
 from boxoffice.bi.client import SupersetClient
 from boxoffice.bi.databases import CLICKHOUSE_DATABASE_NAME, find_database
 from boxoffice.bi.rison import equals_filter
-from boxoffice.settings import Settings
 from boxoffice.stack.components.superset import Superset
+from contracts.settings import Settings
 
 
 def _sqllab(admin: SupersetClient, database_id: int, sql: str, schema: str) -> requests.Response:

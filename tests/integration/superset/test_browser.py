@@ -15,7 +15,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
 from boxoffice.bi.client import SupersetClient
-from boxoffice.settings import REPO_ROOT, Settings
+from contracts.settings import REPO_ROOT, Settings
 from tests.integration.superset.browser import chromium, log_in, screenshot
 from tests.integration.superset.festival_data import Festival
 from tests.integration.warehouse.warehouse_http import wait_until

@@ -8,7 +8,7 @@ from pathlib import Path
 from boxoffice.bi.bootstrap import BootstrapResult, bootstrap
 from boxoffice.bi.client import SupersetClient
 from boxoffice.bi.rison import equals_filter
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 PROBE_BUNDLE = Path(__file__).parent / "probe_bundle"
 PROBE_SLUG = "boxoffice-bundle-probe"

@@ -15,7 +15,7 @@ import pytest
 from boxoffice.bi.bootstrap import DASHBOARDS_DIR, bootstrap
 from boxoffice.bi.client import SupersetClient
 from boxoffice.bi.databases import CLICKHOUSE_DATABASE_UUID
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.integration.superset.charts_api import (
     bundle_objects,
     chart_rows,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from boxoffice.bi.client import SupersetClient
-from boxoffice.settings import Settings
-from stream_processors.facts import FactRow
+from contracts.facts import FactRow
+from contracts.settings import Settings
 from tests.integration.superset.charts_api import chart_rows
 from tests.integration.superset.festival_data import Festival, write_facts, write_heartbeat
 from tests.integration.warehouse.warehouse_http import wait_until

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from boxoffice.bi.client import SupersetClient
 from boxoffice.bi.errors import SupersetError
-from boxoffice.settings import Settings
 from boxoffice.stack.components.superset import Superset
+from contracts.settings import Settings
 from tests.providers import free_port
 
 SUPERSET_DEFAULT_SECRET_KEY = "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.integration.stack.kafka_clients import create_topic
 from tests.integration.warehouse.warehouse_http import migrated
 from warehouse.executor import ClientExecutor

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.integration.warehouse.warehouse_http import migrated
 from warehouse.readback import Aggregates, read_aggregates
 from warehouse.sink.writer import ClickHouseWriter

@@ -20,7 +20,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import DatabaseError
 from sqlalchemy import create_engine, text
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 
 READONLY = 164
 UNKNOWN_TABLE = 60

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.integration.warehouse.warehouse_http import migrated
 from warehouse.executor import ClientExecutor, connect
 from warehouse.migrate import load_migrations, migrate

@@ -8,7 +8,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.integration.stack.kafka_clients import drain
 from tests.integration.warehouse.sink_scenario import Scenario
 from tests.integration.warehouse.warehouse_http import start_sink, wait_until

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.settings import Settings
 from boxoffice.stack.components import stack_components
 from boxoffice.stack.supervisor import Supervisor
+from contracts.settings import Settings
 from tests.integration.warehouse.sink_scenario import Scenario
 from tests.integration.warehouse.warehouse_http import start_sink, wait_until
 from warehouse.sink.metrics import read_metrics

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from confluent_kafka import Consumer, Message
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from tests.integration.warehouse.sink_scenario import Scenario
 from tests.integration.warehouse.warehouse_http import wait_until
 from warehouse.sink.app import build_sink

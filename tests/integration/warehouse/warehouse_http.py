@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from boxoffice.settings import REPO_ROOT, Settings
+from contracts.settings import REPO_ROOT, Settings
 from warehouse.executor import ClientExecutor, connect
 from warehouse.migrate import migrate
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from boxoffice.compose import compose_env
-from boxoffice.settings import load_settings
+from contracts.settings import load_settings
 from tests.containers import COMPOSE, COMPOSE_FILE, variable_names
 
 INFRASTRUCTURE = ("postgres", "kafka", "connect", "clickhouse", "superset")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from boxoffice.compose import compose_env
-from boxoffice.settings import REPO_ROOT, load_settings
+from contracts.settings import REPO_ROOT, load_settings
 from tests.containers import COMPOSE, IN_NETWORK, ServiceSpec, service_spec, substitute
 
 ENV = {"BOXOFFICE_KAFKA_PORT": "19092", "EMPTY": ""}

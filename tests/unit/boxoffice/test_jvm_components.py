@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from boxoffice.errors import ComponentError
-from boxoffice.settings import Settings, load_settings
 from boxoffice.stack.components.connect import KafkaConnect
 from boxoffice.stack.components.kafka import Kafka
 from boxoffice.stack.jvm import JvmLayout, write_properties
+from contracts.settings import Settings, load_settings
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.settings import GENERATED_SECRETS, Settings, load_settings
+from contracts.settings import GENERATED_SECRETS, Settings, load_settings
 
 
 def test_environment_prefix_is_honoured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

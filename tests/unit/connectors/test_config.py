@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boxoffice.settings import load_settings
-from connectors.config import redacted, render, secret_properties, secrets_file, topic
+from connectors.config import redacted, render, secret_properties, secrets_file
+from contracts.settings import load_settings
+from contracts.topics import cdc_topic
 
 
 def test_render_fills_the_contract(tmp_path: Path) -> None:
@@ -36,7 +37,7 @@ def test_render_fills_the_contract(tmp_path: Path) -> None:
     assert config["value.converter.schemas.enable"] == "false"
     assert config["producer.override.enable.idempotence"] == "true"
     assert config["producer.override.acks"] == "all"
-    assert topic(s, "tickets") == "festival.festival.tickets"
+    assert cdc_topic(s, "tickets") == "festival.festival.tickets"
 
 
 def test_redacted_hides_both_secrets(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from boxoffice.cli.replay import parse_from
-from boxoffice.settings import GENERATION_FILE, load_settings
+from contracts.settings import GENERATION_FILE, load_settings
 from warehouse.replay.counts import count_lines
 from warehouse.replay.generation import record_generation
 from warehouse.replay.names import (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stream_processors.facts import FactRow
+from contracts.facts import FactRow
 from warehouse.executor import ChdbExecutor
 from warehouse.migrate import migrate
 from warehouse.replay.shadow import create_shadow, derived_tables, drop_database, swap

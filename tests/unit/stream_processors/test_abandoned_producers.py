@@ -9,7 +9,7 @@ from __future__ import annotations
 from concurrent import futures
 from pathlib import Path
 
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from stream_processors.transactions import PartitionProducers
 
 

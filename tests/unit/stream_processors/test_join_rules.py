@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stream_processors.facts import FactRow
+from contracts.facts import FactRow
 from stream_processors.join import JoinState
 from tests.unit.stream_processors.cdc_model import (
     SALT,

@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from boxoffice.settings import REPO_ROOT
+from contracts.settings import REPO_ROOT
 from tests.unit.warehouse.warehouse_chdb import fact_lines, insert_lines, migrated_database
 from warehouse.executor import ChdbExecutor
 from warehouse.readback import Aggregates, read_aggregates

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from stream_processors.facts import FactRow
+from contracts.facts import FactRow
 from warehouse.sink.records import RecordError, decode_fact, decode_heartbeat, dimension_decoder
 
 FACT = FactRow(ticket_id=1, purchase_id=2, performance_id=3, band_id=4, venue_id=5,

@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from stream_processors.facts import FactRow
+from contracts.facts import FactRow
 from warehouse.sink.records import (
     RecordError,
     _decode_fact_strictly,

@@ -9,7 +9,7 @@ import yaml
 from pydantic import SecretStr
 
 from boxoffice.bi.bootstrap import DASHBOARDS_DIR
-from boxoffice.settings import Settings
+from contracts.settings import Settings
 from warehouse.users import create_user_statements, reader_quota, users_xml
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from stream_processors.facts import FactRow
+from contracts.facts import FactRow
 from warehouse.executor import ChdbExecutor
 from warehouse.migrate import migrate
 from warehouse.sink.writer import INSERT_SETTINGS

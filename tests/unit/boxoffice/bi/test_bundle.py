@@ -15,7 +15,7 @@ from boxoffice.bi.databases import (
     clickhouse_uri,
 )
 from boxoffice.bi.rison import equals_filter
-from boxoffice.settings import load_settings
+from contracts.settings import load_settings
 
 PROBE_BUNDLE = Path(__file__).parents[3] / "integration" / "superset" / "probe_bundle"
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from boxoffice.settings import Settings
 from boxoffice.stack.supervisor import Supervisor
+from contracts.settings import Settings
 
 
 @dataclass
 class ProcessControl:
-    """One supervised component by name; `was_running` remembers whether to restart it."""
+    """One supervised component by name; `was_running` remembers whether to restart it.
+
+    It is what `warehouse.replay.facts.PausableProcess` asks for: the replay pauses the
+    sink through it without knowing how processes are run."""
 
     supervisor: Supervisor
     name: str

@@ -25,29 +25,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from boxoffice.pipeline import supervisor
-from boxoffice.settings import Settings
+from boxoffice.replay.control import ProcessControl
 from boxoffice.stack.components import pipeline_components
 from boxoffice.stack.components.processors import ProcessorWorker
 from boxoffice.stack.supervisor import Supervisor
-from warehouse.replay.control import ProcessControl
+from contracts.settings import Settings
+from contracts.topics import join_topic, processor_input_topics
 from warehouse.replay.errors import ReplayError
 from warehouse.replay.facts import ReplayOptions, ReplayReport, replay_facts
 from warehouse.replay.generation import record_generation, with_generation
 from warehouse.replay.names import app_id_for_version, next_facts_topic, topic_version
 from warehouse.replay.offsets import committed_offsets, end_offsets
 
-CDC_TABLES = ("tickets", "purchases", "performances", "heartbeat")
-"""The CDC topics the processors read (stream_processors.topics.cdc_topics)."""
-
 Say = Callable[[str], None]
-
-
-class ReplayWorker(ProcessorWorker):
-    """A processor worker of the new generation, supervised under its own name."""
-
-    def __init__(self, *, settings: Settings, index: int, number: int) -> None:
-        super().__init__(settings=settings, index=index)
-        self.name = f"replay-processors-{number}"  # type: ignore[misc]
 
 
 @dataclass
@@ -80,16 +70,17 @@ def replay_cdc(settings: Settings, *, options: ReplayOptions | None = None,
         index = first + number
         port_base = _free_port(settings.bind_host) - index
         worker_settings = new.model_copy(update={"faust_web_port": port_base})
-        workers.append(ReplayWorker(settings=worker_settings, index=index, number=number))
+        workers.append(ProcessorWorker(settings=worker_settings, index=index,
+                                       name=f"replay-processors-{number}"))
     replay_workers = Supervisor(settings=new, components=workers)
-    cdc = [f"{settings.topic_prefix}.{settings.source_schema}.{t}" for t in CDC_TABLES]
+    cdc = list(processor_input_topics(settings))
     cdc_ends = {topic: end_offsets(settings, topic) for topic in cdc}
     began = time.monotonic()
     replay_workers.up(progress=say)
     switched = False
     try:
         _wait_caught_up(new, cdc_ends, deadline=began + catch_up_deadline_seconds, say=say)
-        join = f"{new.faust_app_id}-join"
+        join = join_topic(new)
         _wait_caught_up(new, {join: end_offsets(new, join)},
                         deadline=began + catch_up_deadline_seconds, say=say)
         catch_up = time.monotonic() - began

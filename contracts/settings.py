@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from boxoffice.files import write_atomically
+from contracts.files import write_atomically
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
