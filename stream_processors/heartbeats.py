@@ -14,11 +14,10 @@ The record the warehouse stores is ``{"source_ts_ms", "heartbeat_ts", "processed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
-from stream_processors.changes import ChangeRecordError
+from contracts.changes import ChangeRecordError, parse_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,25 +29,16 @@ class Beat:
     lsn: int
 
 
-def parse_heartbeat(value: bytes | None) -> Beat | None:
-    """The `Beat` in one heartbeat CDC event (None for deletes and tombstones)."""
-    if value is None or value == b"":
+def parse_heartbeat(key: bytes | None, value: bytes | None) -> Beat | None:
+    """The `Beat` in one heartbeat CDC event (None for deletes and tombstones), parsed by
+    the same rules as every other change event (`contracts.changes`)."""
+    change = parse_change("heartbeat", key, value)
+    if change is None or change.after is None:
         return None
-    try:
-        envelope: Any = orjson.loads(value)
-        after = envelope.get("after")
-        source = envelope["source"]
-        source_ts_ms = source["ts_ms"]
-        lsn = source.get("lsn") or 0
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ChangeRecordError(f"not a heartbeat change event: {exc!r}") from exc
-    if after is None:
-        return None
-    if not isinstance(after, dict) or not isinstance(after.get("ts"), str):
+    ts = change.after.get("ts")
+    if type(ts) is not str:
         raise ChangeRecordError("heartbeat after image has no ts")
-    if not isinstance(source_ts_ms, int) or not isinstance(lsn, int):
-        raise ChangeRecordError("heartbeat source.ts_ms and source.lsn must be integers")
-    return Beat(source_ts_ms=source_ts_ms, heartbeat_ts=after["ts"], lsn=lsn)
+    return Beat(source_ts_ms=change.ts_ms, heartbeat_ts=ts, lsn=change.lsn)
 
 
 def heartbeat_record(beat: Beat, *, join_partition: int, now_ms: int) -> bytes:

@@ -33,8 +33,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.changes import Change
 from contracts.facts import FactRow, person_key
-from stream_processors.changes import REQUIRED_COLUMNS, Change
+from stream_processors.changes import REQUIRED_COLUMNS
 
 Entry = tuple[Any, ...]
 """A stored row: (lsn, *columns) while it exists, (lsn,) once deleted. Tickets carry their

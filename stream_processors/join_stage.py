@@ -26,10 +26,10 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
+from contracts.changes import ChangeRecordError
 from contracts.settings import Settings
 from contracts.topics import changelog_topic, join_topic
 from stream_processors.changelog import encode_entry, read_partition
-from stream_processors.changes import ChangeRecordError
 from stream_processors.deadletters import dead_letter_of
 from stream_processors.failures import (
     MAX_REFUSALS,

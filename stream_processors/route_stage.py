@@ -16,9 +16,10 @@ from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
 
+from contracts.changes import ChangeRecordError
 from contracts.settings import Settings
 from contracts.topics import join_topic, processor_input_topics
-from stream_processors.changes import ChangeRecordError, parse_change
+from stream_processors.changes import parse_change
 from stream_processors.deadletters import dead_letter_of
 from stream_processors.failures import describe, fatal, is_fatal
 from stream_processors.heartbeats import parse_heartbeat
@@ -80,7 +81,7 @@ class RouteStage:
             value = message.value()
             try:
                 if table == "heartbeat":
-                    beat = parse_heartbeat(value)
+                    beat = parse_heartbeat(message.key(), value)
                     if beat is not None:
                         self._metrics.heartbeats += 1
                         record = encode_beat(beat)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from stream_processors.changes import Change
+from contracts.changes import Change
 
 
 def partition_of(purchase_id: object, partitions: int) -> int:

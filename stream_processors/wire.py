@@ -11,8 +11,9 @@ from typing import Any
 
 import orjson
 
+from contracts.changes import Change, ChangeRecordError
 from contracts.facts import FactRow
-from stream_processors.changes import REQUIRED_COLUMNS, Change, ChangeRecordError
+from stream_processors.changes import REQUIRED_COLUMNS
 from stream_processors.heartbeats import Beat
 
 HEARTBEAT = "heartbeat"

@@ -18,10 +18,10 @@ from typing import Any
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from contracts.changes import Change
 from contracts.facts import FactRow
 from contracts.settings import REPO_ROOT, Settings
 from contracts.topics import processor_input_topics
-from stream_processors.changes import Change
 from stream_processors.join import content_of
 from tests.unit.stream_processors.cdc_model import SourceModel, performance, purchase, ticket
 

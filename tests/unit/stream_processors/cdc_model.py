@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.changes import Change
 from contracts.facts import person_key
-from stream_processors.changes import Change
 from stream_processors.join import Content
 
 SALT = "test-salt"

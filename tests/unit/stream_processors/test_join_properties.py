@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.changes import Change
 from contracts.facts import FactRow
-from stream_processors.changes import Change
 from stream_processors.join import JoinState, content_of
 from stream_processors.routing import route
 from tests.unit.stream_processors.cdc_model import (

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from stream_processors.changes import Change, ChangeRecordError, parse_change
+from contracts.changes import Change, ChangeRecordError
+from stream_processors.changes import parse_change
 from stream_processors.deadletters import dead_letter
 from stream_processors.heartbeats import Beat, heartbeat_record, parse_heartbeat
 from stream_processors.join import JoinState
@@ -79,18 +80,22 @@ def test_dead_letters_carry_origin_and_truncate_the_value() -> None:
 
 
 def test_heartbeats_travel_the_join_topic_and_are_stamped_per_partition() -> None:
-    value = json.dumps({"after": {"id": 1, "ts": "2022-10-07T19:00:00.000000Z"},
+    value = json.dumps({"op": "u", "after": {"id": 1, "ts": "2022-10-07T19:00:00.000000Z"},
                         "source": {"ts_ms": 123, "lsn": 88}}).encode()
-    beat = parse_heartbeat(value)
+    beat = parse_heartbeat(b'{"id": 1}', value)
     assert beat == Beat(source_ts_ms=123, heartbeat_ts="2022-10-07T19:00:00.000000Z", lsn=88)
     assert decode(encode_beat(beat)) == beat
     assert json.loads(heartbeat_record(beat, join_partition=2, now_ms=456)) == {
         "source_ts_ms": 123, "heartbeat_ts": "2022-10-07T19:00:00.000000Z",
         "processed_ts_ms": 456, "join_partition": 2}
-    assert parse_heartbeat(json.dumps({"after": None, "source": {"ts_ms": 1}}).encode()) \
-        is None
+    deleted = {"op": "d", "before": None, "after": None, "source": {"ts_ms": 1, "lsn": 89}}
+    assert parse_heartbeat(b'{"id": 1}', json.dumps(deleted).encode()) is None
+    assert parse_heartbeat(b'{"id": 1}', None) is None  # tombstone
     with pytest.raises(ChangeRecordError):
-        parse_heartbeat(b"{}")
+        parse_heartbeat(None, b"{}")
+    with pytest.raises(ChangeRecordError, match="no ts"):
+        parse_heartbeat(b'{"id": 1}', json.dumps({**deleted, "op": "u", "after": {"id": 1}})
+                        .encode())
 
 
 def test_the_join_stage_fast_path_matches_the_contract() -> None:

@@ -73,7 +73,7 @@ def test_people_keep_no_name() -> None:
 
 def test_dimension_errors() -> None:
     decode = dimension_decoder("performances")
-    with pytest.raises(RecordError, match="unknown op"):
+    with pytest.raises(RecordError, match="op must be one of c, u, d, r"):
         decode(None, envelope("x", None, {"id": 1}))
     with pytest.raises(RecordError, match="lsn"):
         decode(None, json.dumps({"op": "c", "after": {"id": 1}, "source": {}}).encode())
