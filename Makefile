@@ -31,8 +31,12 @@ lint:
 	.venv/bin/mypy boxoffice contracts connectors stream_processors warehouse
 	.venv/bin/lint-imports
 
+# One tier at a time: every test carries its directory's marker (tests/conftest.py).
 unit:
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest -p no:cacheprovider -m unit
+
+integration: bootstrap
+	$(PY) -m pytest -p no:cacheprovider -m integration
 
 # The CI tier of the fault-injection suite alone (one kill point per component, stalls,
 # restarts, poison, schema change, TOAST, WAL, negative control), about 12 minutes.

@@ -18,7 +18,7 @@ from psycopg2.extensions import cursor as Cursor
 
 from connectors.db import connect
 from connectors.errors import SourceError
-from connectors.generator import Columns, History, generate
+from connectors.generator import Columns, generate
 from contracts.settings import Settings
 from contracts.tables import BUSINESS_TABLES
 
@@ -171,8 +171,3 @@ def _reset_identity(cur: Cursor, settings: Settings, table: str) -> None:
                 "coalesce((select max(id) from {}), 0) + 1, false)").format(
             sql.Identifier(settings.source_schema, table)),
         (qualified,))
-
-
-def history_for(scale: float, seed_value: int = 0) -> History:
-    """The history `seed` would load, for checks that compare against the database."""
-    return generate(scale, seed_value)

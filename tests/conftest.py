@@ -20,6 +20,23 @@ import pytest
 from contracts.settings import Settings
 from tests.providers import docker_available, test_settings
 
+TESTS_ROOT = Path(__file__).parent
+DIRECTORY_MARKERS = {"unit": "unit", "integration": "integration", "e2e": "e2e",
+                     "security": "security", "chaos": "chaos"}
+"""tests/<directory>/ -> the marker every test under it carries."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the directory it lives in, before `-m` selects: so
+    `pytest -m integration` runs exactly tests/integration, and a test's tier is where
+    it is filed rather than a decorator someone may forget."""
+    for item in items:
+        top = item.path.relative_to(TESTS_ROOT).parts[0]
+        marker = DIRECTORY_MARKERS.get(top)
+        if marker is not None:
+            item.add_marker(marker)
+
 
 @pytest.fixture(scope="session")
 def stack_settings() -> Iterator[Settings]:

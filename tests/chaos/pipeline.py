@@ -22,7 +22,7 @@ from boxoffice.verify import VerifyReport, verify_until
 from connectors import manage
 from connectors.errors import ConnectorError
 from tests.chaos.deadletters import DeadLetters, Origin, read_dead_letters
-from tests.isolated_pipeline import IsolatedPipeline
+from tests.support.isolated_pipeline import IsolatedPipeline
 from warehouse.executor import connect as clickhouse
 
 VERIFY_DEADLINE_SECONDS = 240.0

@@ -14,8 +14,6 @@ from tests.chaos.matrix import COMPONENTS, kill_points, point_id
 from tests.chaos.pipeline import ChaosPipeline
 from tests.chaos.scenario import Outcome, settle, under_load
 
-pytestmark = pytest.mark.chaos
-
 POINTS = kill_points()
 
 

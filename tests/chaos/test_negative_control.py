@@ -14,16 +14,12 @@ is written by the sink's own writer, as the sink writes it:
 
 from __future__ import annotations
 
-import pytest
-
 from boxoffice.verify import verify
 from tests.chaos.pipeline import ChaosPipeline, explain
 from warehouse.executor import ClientExecutor
 from warehouse.executor import connect as clickhouse
 from warehouse.migrate import migrate
 from warehouse.sink.writer import ClickHouseWriter
-
-pytestmark = pytest.mark.chaos
 
 DIMENSIONS = ("dim_bands", "dim_venues", "dim_performances", "dim_people")
 BATCH_TICKETS = 200

@@ -3,13 +3,9 @@ with its stage and reason, and the pipeline goes on (verify passes)."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.chaos import poison
 from tests.chaos.pipeline import ChaosPipeline
 from tests.chaos.scenario import Outcome, settle, under_load
-
-pytestmark = pytest.mark.chaos
 
 STAGE_OF = {"tickets": "processors", "bands": "sink"}
 

@@ -6,13 +6,9 @@ simply not part of the ground truth verify reads afterwards.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.chaos import faults
 from tests.chaos.pipeline import ChaosPipeline
 from tests.chaos.scenario import Outcome, settle, under_load
-
-pytestmark = pytest.mark.chaos
 
 
 def test_postgres_restart_under_load_loses_nothing(

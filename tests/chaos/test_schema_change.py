@@ -7,13 +7,9 @@ what they do, and never dead-letter or stop.
 
 from __future__ import annotations
 
-import pytest
-
 from connectors.db import connect
 from tests.chaos.pipeline import ChaosPipeline
 from tests.chaos.scenario import Outcome, settle, under_load
-
-pytestmark = pytest.mark.chaos
 
 NEW_COLUMNS = {"tickets": "chaos_note text", "bands": "chaos_genre text default 'rock'"}
 

@@ -16,8 +16,6 @@ from tests.chaos.matrix import COMPONENTS
 from tests.chaos.pipeline import ChaosPipeline
 from tests.chaos.scenario import Outcome, settle, under_load
 
-pytestmark = pytest.mark.chaos
-
 STALL_SECONDS = 12.0
 STALL_AT = 0.3
 REPEAT = int(os.environ.get("BOXOFFICE_STALL_REPEAT", "1"))

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import secrets
 
-import pytest
-
 from connectors.db import connect
 from tests.chaos.pipeline import ChaosPipeline
 from tests.chaos.scenario import Outcome, settle, under_load
 from warehouse.executor import connect as clickhouse
-
-pytestmark = pytest.mark.chaos
 
 PLACEHOLDER = "__debezium_unavailable_value"
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import time
 
-import pytest
-
 from boxoffice import pipeline
 from boxoffice.status.connector import connector_section
 from boxoffice.status.model import OK
@@ -23,8 +21,6 @@ from connectors.slot import slot_state
 from tests.chaos import faults
 from tests.chaos.pipeline import ChaosPipeline
 from tests.chaos.scenario import Outcome, settle, under_load
-
-pytestmark = pytest.mark.chaos
 
 LIMIT = "96MB"
 LIMIT_BYTES = 96 << 20

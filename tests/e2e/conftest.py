@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from contracts.settings import Settings
-from tests.isolated_pipeline import IsolatedPipeline
+from tests.support.isolated_pipeline import IsolatedPipeline
 
 
 @pytest.fixture(scope="module")

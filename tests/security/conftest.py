@@ -21,7 +21,7 @@ import pytest
 from connectors.db import connect
 from connectors.seed import seed
 from contracts.settings import Settings
-from tests.isolated_pipeline import IsolatedPipeline
+from tests.support.isolated_pipeline import IsolatedPipeline
 from warehouse.executor import connect as ch_connect
 
 CATCH_UP_SECONDS = 300.0

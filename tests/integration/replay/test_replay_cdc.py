@@ -21,8 +21,9 @@ from connectors.traffic import run_workload
 from contracts.settings import GENERATION_FILE, Settings, load_settings
 from tests.integration.connectors.conftest import fresh_source, remove_source
 from tests.integration.replay.live import DashboardReader
-from tests.integration.warehouse.warehouse_http import migrated, wait_until
+from tests.integration.warehouse.warehouse_http import migrated
 from tests.providers import free_port
+from tests.support.waiting import wait_until
 from warehouse.replay import ReplayOptions
 
 CDC = ("tickets", "purchases", "performances", "heartbeat")

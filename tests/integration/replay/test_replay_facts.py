@@ -16,7 +16,7 @@ from boxoffice.replay.control import ProcessControl
 from contracts.settings import Settings
 from tests.integration.replay.live import DashboardReader, supervised_sink
 from tests.integration.warehouse.sink_scenario import Scenario
-from tests.integration.warehouse.warehouse_http import wait_until
+from tests.support.waiting import wait_until
 from warehouse.replay import ReplayOptions, replay_facts
 
 

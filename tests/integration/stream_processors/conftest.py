@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from contracts.settings import Settings
 from tests.integration.stream_processors.harness import create_cdc_topics
 from tests.providers import free_port
-from tests.unit.stream_processors.cdc_model import SALT
+from tests.support.cdc_model import SALT
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from contracts.facts import FactRow
 from contracts.settings import REPO_ROOT, Settings
 from contracts.topics import processor_input_topics
 from stream_processors.join import content_of
-from tests.unit.stream_processors.cdc_model import SourceModel, performance, purchase, ticket
+from tests.support.cdc_model import SourceModel, performance, purchase, ticket
 
 
 def create_cdc_topics(settings: Settings) -> None:

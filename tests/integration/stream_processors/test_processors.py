@@ -10,7 +10,6 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 import requests
 from confluent_kafka import Producer
 
@@ -25,8 +24,6 @@ from tests.integration.stream_processors.harness import (
     stop,
     workload,
 )
-
-pytestmark = pytest.mark.integration
 
 
 def _wait_equal(settings: Settings, expected: object, *, deadline_s: float = 180.0) -> None:

@@ -18,7 +18,7 @@ from boxoffice.bi.client import SupersetClient
 from contracts.settings import REPO_ROOT, Settings
 from tests.integration.superset.browser import chromium, log_in, screenshot
 from tests.integration.superset.festival_data import Festival
-from tests.integration.warehouse.warehouse_http import wait_until
+from tests.support.waiting import wait_until
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "superset"
 RENDER_DEADLINE_SECONDS = 120.0

@@ -22,7 +22,7 @@ from tests.integration.superset.charts_api import (
     clickhouse_rows,
 )
 from tests.integration.superset.festival_data import Festival
-from tests.integration.warehouse.warehouse_http import wait_until
+from tests.support.waiting import wait_until
 
 EVENTUALLY_SECONDS = 30.0
 """Live charts look at now(): a minute may turn between the two reads, so read again."""

@@ -16,7 +16,7 @@ from contracts.facts import FactRow
 from contracts.settings import Settings
 from tests.integration.superset.charts_api import chart_rows
 from tests.integration.superset.festival_data import Festival, write_facts, write_heartbeat
-from tests.integration.warehouse.warehouse_http import wait_until
+from tests.support.waiting import wait_until
 
 TWO_REFRESH_INTERVALS_SECONDS = 20.0
 ROUNDS = 3

@@ -3,6 +3,7 @@ the synthetic workload, and the exactness check against its ground truth."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable
@@ -84,13 +85,19 @@ class Scenario:
         producer.flush(30)
 
     def produce_facts(self, steps: int, *, invalid_every: int = 0, moves: float = 0.03,
-                      pause_every: int = 0, pause_seconds: float = 0.0) -> None:
+                      pause_every: int = 0, pause_seconds: float = 0.0,
+                      until: threading.Event | None = None) -> None:
         """Steps of the workload; venue moves re-emit, so deltas outnumber steps.
 
-        A pause every `pause_every` steps spreads the load over time (chaos tests)."""
+        A pause every `pause_every` steps spreads the load over time (chaos tests). With
+        `until`, production goes on past `steps` until that event is set: a fault test
+        whose faults take longer than expected (a loaded machine) still strikes under
+        load instead of waiting for rows that will never come."""
         producer = self.producer()
         pace = threading.Event()
-        for n in range(steps):
+        for n in itertools.count():
+            if n >= steps and (until is None or until.is_set()):
+                break
             for row in self.workload.script(1, moves=moves):
                 self._produce(producer, self.settings.facts_topic, row.key, row.to_json())
                 self.produced += 1

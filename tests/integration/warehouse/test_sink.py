@@ -11,7 +11,8 @@ from pathlib import Path
 from contracts.settings import Settings
 from tests.integration.stack.kafka_clients import drain
 from tests.integration.warehouse.sink_scenario import Scenario
-from tests.integration.warehouse.warehouse_http import start_sink, wait_until
+from tests.integration.warehouse.warehouse_http import start_sink
+from tests.support.waiting import wait_until
 from warehouse.sink.metrics import read_metrics
 from warehouse.sink.placeholders import UNAVAILABLE_VALUE
 

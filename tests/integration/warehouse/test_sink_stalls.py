@@ -22,7 +22,7 @@ from confluent_kafka import Consumer, Message
 
 from contracts.settings import Settings
 from tests.integration.warehouse.sink_scenario import Scenario
-from tests.integration.warehouse.warehouse_http import wait_until
+from tests.support.waiting import wait_until
 from warehouse.sink.app import build_sink
 from warehouse.sink.runner import STEPS, Sink
 

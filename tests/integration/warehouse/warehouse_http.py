@@ -6,10 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from contracts.settings import REPO_ROOT, Settings
 from warehouse.executor import ClientExecutor, connect
@@ -42,15 +39,3 @@ def start_sink(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("ab")
     return subprocess.Popen([sys.executable, "-m", "warehouse.sink"], env=sink_env(settings),
                             cwd=REPO_ROOT, stdout=handle, stderr=subprocess.STDOUT)
-
-
-def wait_until(check: Callable[[], Any], *, deadline_seconds: float, what: str,
-               poll: float = 0.5) -> Any:
-    deadline = time.monotonic() + deadline_seconds
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(poll)
-    raise AssertionError(f"timed out waiting for {what}; last check returned {last!r}")

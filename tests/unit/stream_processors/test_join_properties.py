@@ -18,7 +18,7 @@ from contracts.changes import Change
 from contracts.facts import FactRow
 from stream_processors.join import JoinState, content_of
 from stream_processors.routing import route
-from tests.unit.stream_processors.cdc_model import (
+from tests.support.cdc_model import (
     SALT,
     SourceModel,
     performance,

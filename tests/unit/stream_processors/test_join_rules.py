@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contracts.facts import FactRow
 from stream_processors.join import JoinState
-from tests.unit.stream_processors.cdc_model import (
+from tests.support.cdc_model import (
     SALT,
     SourceModel,
     performance,

@@ -14,7 +14,7 @@ from stream_processors.heartbeats import Beat, heartbeat_record, parse_heartbeat
 from stream_processors.join import JoinState
 from stream_processors.routing import route
 from stream_processors.wire import decode, decode_values, delta_json, encode, encode_beat, fact_json
-from tests.unit.stream_processors.cdc_model import SALT, SourceModel, performance, purchase, ticket
+from tests.support.cdc_model import SALT, SourceModel, performance, purchase, ticket
 
 ENVELOPE: dict[str, Any] = {"before": None, "op": "c", "source": {"lsn": 77, "ts_ms": 5, "txId": 3},
             "ts_ms": 6,

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
-from tests.unit.warehouse.test_sink_runner import (
+from tests.support.fake_broker import (
     TOPIC,
     Broker,
     ChdbClient,
