@@ -54,7 +54,7 @@ def processors_verdict(key: bytes | None, value: bytes | None) -> tuple[Any, ...
     if change is None:
         return ("nothing",)
     deleted = change.op == "d"
-    columns = None if deleted else (change.after["band_id"], change.after["venue_id"])
+    columns = None if deleted else (change.image["band_id"], change.image["venue_id"])
     return ("row", change.key, int(deleted), change.lsn, change.ts_ms, columns)
 
 
