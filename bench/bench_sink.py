@@ -158,9 +158,7 @@ def end_to_end(settings: Settings, rows: int, trial: int,
     if profile:
         pstats.Stats(profile).sort_stats("tottime").print_stats(12)
     print(f"  end to end {seconds:.1f}s ({polling:.1f}s in poll_once outside flushes)")
-    sink._inserter.shutdown()
-    sink.consumer.close()
-    sink.writer.close()
+    sink.close()
     sink.dead_letters.flush(10)
     executor.command(f"DROP DATABASE IF EXISTS {db}")
     return rows / seconds

@@ -21,50 +21,35 @@ record (b20ff8e) put it in a batch twice once the partition was re-read from the
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from concurrent import futures
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 
-from warehouse.errors import ClickHouseUnavailable
-from warehouse.sink.batches import (
-    Batch,
-    DeadRecord,
-    PartitionBatcher,
-    decode_plan,
-    encode_plan,
-    token,
-)
+from warehouse.sink.batches import Batch, PartitionBatcher, decode_plan, encode_plan
 from warehouse.sink.dead_letters import DeadLetters
-from warehouse.sink.metrics import SinkMetrics
-from warehouse.sink.placeholders import (
-    PreviousValues,
-    Unresolved,
-    fill_placeholders,
-    has_placeholder,
+from warehouse.sink.fetching import (
+    FETCH_RECORDS,
+    cyclic_gc_paused,
+    describe,
+    fetch,
 )
-from warehouse.sink.records import RecordError
+from warehouse.sink.inserter import Inserter, PreviousValuesLookup, Stopped
+from warehouse.sink.intake import partition_runs, take_run
+from warehouse.sink.metrics import SinkMetrics
 from warehouse.sink.routes import Route
-from warehouse.sink.writer import Backoff, ClickHouseWriter, RowsRefused
+from warehouse.sink.writer import Backoff, ClickHouseWriter
 
 log = logging.getLogger("boxoffice.sink")
 
 TP = tuple[str, int]
 
 POLL_WHILE_INSERTING_SECONDS = 0.05
-FETCH_RECORDS = 50_000
-"""Records per consume() call at most: large fetches keep the per-call cost small."""
-
-
-class Stopped(Exception):
-    """The stop event was set while the sink waited; nothing more is committed."""
-
+__all__ = ["STEPS", "Sink", "Stopped"]
 
 STEPS = ("plan commit", "insert", "offset commit")
 """The batch protocol's steps, in order; a `step_hook` is called before each (tests inject
@@ -78,13 +63,10 @@ class Sink:
                  write_metrics_to: Callable[[SinkMetrics], None] | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  max_buffered: int | None = None,
-                 previous_values: Callable[[str, Sequence[str]], PreviousValues] | None
-                 = None,
+                 previous_values: PreviousValuesLookup | None = None,
                  step_hook: Callable[[str], None] | None = None) -> None:
         self.consumer = consumer
         self._step_hook = step_hook
-        self.previous_values = previous_values
-        """(table, columns) -> lookup of stored values; None: nothing stored to look up."""
         self.writer = writer
         self.dead_letters = dead_letters
         self.routes = routes
@@ -100,8 +82,11 @@ class Sink:
         """Partitions the group has given this sink (rebalance callbacks keep it). Owned
         ones without a batcher are started (committed offset, plan, seek) at the next
         poll; their records fetched until then are dropped."""
-        self._inserter = futures.ThreadPoolExecutor(max_workers=1,
-                                                    thread_name_prefix="sink-insert")
+        self.inserter = Inserter(writer=writer, metrics=self.metrics,
+                                 write_metrics=write_metrics_to,
+                                 previous_values=previous_values)
+        self._insert_thread = futures.ThreadPoolExecutor(max_workers=1,
+                                                         thread_name_prefix="sink-insert")
         self._last_flush = clock()
 
     # --- Kafka side -------------------------------------------------------------------
@@ -113,7 +98,7 @@ class Sink:
         # Not started here: the consumer starts fetching only once this callback returns,
         # and records of these partitions may already sit in this very fetch.
         self._owned.update((tp.topic, tp.partition) for tp in partitions)
-        log.info("assigned %s", _describe(partitions))
+        log.info("assigned %s", describe(partitions))
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         # Unflushed batches of these partitions are dropped: their offsets were not
@@ -123,7 +108,7 @@ class Sink:
             self._owned.discard(key)
             self.batchers.pop(key, None)
             self._revoked_during_flush.add(key)
-        log.info("revoked %s", _describe(partitions))
+        log.info("revoked %s", describe(partitions))
 
     def _start_partitions(self) -> None:
         """Give each owned partition without a batcher one at its committed offset,
@@ -165,81 +150,29 @@ class Sink:
 
     def poll_once(self, timeout: float = 0.2) -> int:
         self._start_partitions()
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             return self._take(self._fetch(min(self.max_records, FETCH_RECORDS), timeout))
 
     def _take(self, messages: list[Any]) -> int:
-        """Validate fetched records into their partitions' batches; returns how many.
-        Records come in runs of one partition: route, batcher and, where the route has
-        one, the whole-run check are looked up and asked once per run."""
+        """Validate fetched records into their partitions' batches; returns how many."""
         now = self.clock()
-        start, count = 0, len(messages)
-        while start < count:
-            first = messages[start]
-            if first.error() is not None:
-                self._kafka_error(first.error())
-                start += 1
-                continue
-            topic, partition = first.topic(), first.partition()
-            end = start + 1
-            while end < count:
-                message = messages[end]
-                if (message.partition() != partition or message.topic() != topic
-                        or message.error() is not None):
-                    break
-                end += 1
-            batcher = self.batchers.get((topic, partition))
+        for run in partition_runs(messages):
+            first = run[0]
+            key = (first.topic(), first.partition())
+            batcher = self.batchers.get(key)
             if batcher is None:
                 pass  # not ours, or starting at the committed offset first: read again
-            elif messages[start].offset() < batcher.next_offset:
+            elif first.offset() < batcher.next_offset:
                 log.warning("%s[%d]: offset %d came again after %d; starting the partition "
-                            "again from its committed offset", topic, partition,
-                            messages[start].offset(), batcher.next_offset - 1)
-                self._restart({(topic, partition)})
+                            "again from its committed offset", *key, first.offset(),
+                            batcher.next_offset - 1)
+                self._restart({key})
             else:
-                self._take_run(self.routes[topic], batcher, messages[start:end], now)
-            start = end
-        return count
-
-    @staticmethod
-    def _take_run(route: Route, batcher: PartitionBatcher, run: list[Any],
-                  now: float) -> None:
-        values = [message.value() for message in run]
-        if route.stored_as_is is not None and route.stored_as_is(values):
-            batcher.add_lines([message.offset() for message in run], values, now)
-            return
-        decode = route.decode
-        for message, value in zip(run, values, strict=True):
-            key = message.key()
-            try:
-                line = decode(key, value)
-            except RecordError as exc:
-                offset = message.offset()
-                batcher.add(offset, now, dead=DeadRecord(offset, str(exc), key, value))
-                continue
-            if line is None:
-                batcher.add(message.offset(), now)
-            else:
-                batcher.add_line(message.offset(), now, line)
+                take_run(self.routes[key[0]], batcher, run, now)
+        return len(messages)
 
     def _fetch(self, limit: int, timeout: float) -> list[Any]:
-        """What the consumer has fetched already, up to `limit`; if nothing, wait up to
-        `timeout` for the first record. (consume(n, timeout) alone would wait for all n
-        records or the whole timeout even when records are waiting: a stall per call.)"""
-        messages: list[Any] = self.consumer.consume(num_messages=limit, timeout=0)
-        if messages:
-            return messages
-        messages = self.consumer.consume(num_messages=1, timeout=timeout)
-        if messages and limit > 1:
-            messages += self.consumer.consume(num_messages=limit - 1, timeout=0)
-        return messages
-
-    @staticmethod
-    def _kafka_error(error: Any) -> None:
-        if error.fatal():
-            raise KafkaException(error)
-        if error.code() != KafkaError._PARTITION_EOF:
-            log.warning("Kafka reported: %s", error.str())
+        return fetch(self.consumer, limit, timeout)
 
     # --- flushing ----------------------------------------------------------------------
     def flush(self, stop: threading.Event, *, force: bool = False) -> int:
@@ -313,7 +246,8 @@ class Sink:
         """Insert the batches on a worker thread; meanwhile keep fetching and validating
         the next records (the insert waits on ClickHouse without holding the GIL), up to
         `max_buffered` records. Nothing is committed here. Returns rows stored by table."""
-        inserting = self._inserter.submit(self._insert_all, ready, stop)
+        work = [(self.routes[topic], batches) for (topic, _p), batches in ready.items()]
+        inserting = self._insert_thread.submit(self.inserter.insert_all, work, stop)
         try:
             while not inserting.done():
                 if force or stop.is_set() or self._buffered() >= self.max_buffered:
@@ -325,107 +259,10 @@ class Sink:
             raise
         return inserting.result()
 
-    def _insert_all(self, ready: dict[TP, list[Batch]],
-                    stop: threading.Event) -> dict[str, int]:
-        self._fill_placeholders(ready, stop)
-        rows: dict[str, int] = {}
-        for (topic, _partition), batches in ready.items():
-            table = self.routes[topic].table
-            for batch in batches:
-                rows[table] = rows.get(table, 0) + self._insert(table, batch, stop)
-        return rows
-
-    def _fill_placeholders(self, ready: dict[TP, list[Batch]], stop: threading.Event) -> None:
-        """Replace Debezium's TOAST placeholders in dimension batches by previous values
-        (one lookup per table per flush); unresolvable records become dead letters."""
-        by_table: dict[str, tuple[Route, list[Batch]]] = {}
-        for (topic, _partition), batches in ready.items():
-            route = self.routes[topic]
-            if route.text_columns and any(has_placeholder(b.lines) for b in batches):
-                by_table.setdefault(route.table, (route, []))[1].extend(batches)
-        for table, (route, batches) in by_table.items():
-            lines = [line for batch in batches for line in batch.lines]
-            filled = self._retry(stop, fill_placeholders, lines, route.text_columns,
-                                 self._lookup(table, route.text_columns))
-            position = 0
-            for batch in batches:
-                kept_lines: list[bytes] = []
-                kept_offsets: list[int] = []
-                for line, offset in zip(batch.lines, batch.offsets, strict=True):
-                    result = filled[position]
-                    position += 1
-                    if isinstance(result, Unresolved):
-                        batch.dead.append(DeadRecord(offset, result.reason, None, line))
-                        log.warning("%s[%d] offset %d: %s; it goes to dead letters",
-                                    batch.topic, batch.partition, offset, result.reason)
-                    else:
-                        kept_lines.append(result)
-                        kept_offsets.append(offset)
-                batch.lines, batch.offsets = kept_lines, kept_offsets
-
-    def _lookup(self, table: str, columns: Sequence[str]) -> PreviousValues:
-        if self.previous_values is None:
-            return lambda _ids: {}
-        return self.previous_values(table, columns)
-
-    def _retry(self, stop: threading.Event, call: Callable[..., Any], *args: Any) -> Any:
-        """`call(*args)`, retried with backoff while ClickHouse does not answer."""
-        backoff = Backoff(stop=stop)
-        while True:
-            try:
-                return call(*args)
-            except ClickHouseUnavailable as exc:
-                self.metrics.clickhouse_up = False
-                log.warning("%s; retrying in %.1fs, nothing committed", exc, backoff.next)
-                backoff.wait()
-                if stop.is_set():
-                    raise Stopped from exc
-
     def _buffered(self) -> int:
         """Records held in batches not yet handed to ClickHouse."""
         return sum((b.open.records if b.open else 0) + sum(s.records for s in b.sealed)
                    for b in self.batchers.values())
-
-    def _insert(self, table: str, batch: Batch, stop: threading.Event) -> int:
-        """Store a batch's rows; refused rows become dead letters. Returns rows stored."""
-        if not batch.lines:
-            return 0
-        return self._insert_range(table, batch, 0, len(batch.lines), stop)
-
-    def _insert_range(self, table: str, batch: Batch, lo: int, hi: int,
-                      stop: threading.Event) -> int:
-        whole = lo == 0 and hi == len(batch.lines)
-        tok = batch.token if whole else token(batch.topic, batch.partition,
-                                              batch.offsets[lo], batch.offsets[hi - 1])
-        backoff = Backoff(stop=stop)
-        while True:
-            try:
-                self.writer.insert(table, batch.lines[lo:hi], tok)
-                if not self.metrics.clickhouse_up:
-                    log.info("ClickHouse answers again; inserts resume")
-                self.metrics.clickhouse_up = True
-                return hi - lo
-            except ClickHouseUnavailable as exc:
-                self.metrics.clickhouse_up = False
-                self.metrics.insert_retries_total += 1
-                if self._write_metrics:
-                    self._write_metrics(self.metrics)
-                log.warning("%s; batch %s is kept and retried in %.1fs, nothing committed",
-                            exc, tok, backoff.next)
-                backoff.wait()
-                if stop.is_set():
-                    raise Stopped from exc
-            except RowsRefused as exc:
-                if hi - lo == 1:
-                    offset = batch.offsets[lo]
-                    batch.dead.append(DeadRecord(offset, f"ClickHouse refused the row: {exc}",
-                                                 None, batch.lines[lo]))
-                    log.warning("ClickHouse refused the record at %s[%d] offset %d; it goes "
-                                "to dead letters", batch.topic, batch.partition, offset)
-                    return 0
-                mid = (lo + hi) // 2
-                return (self._insert_range(table, batch, lo, mid, stop)
-                        + self._insert_range(table, batch, mid, hi, stop))
 
     # --- the loop ----------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -440,11 +277,14 @@ class Sink:
             log.info("stopping while ClickHouse or Kafka was unavailable; uncommitted "
                      "batches will be re-read on restart")
         finally:
-            self._inserter.shutdown(wait=True)
-            self.writer.close()
-            self.consumer.close()
+            self.close()
             log.info("sink stopped")
 
+    def close(self) -> None:
+        """Wait for an insert in flight, then close the writer and the consumer."""
+        self._insert_thread.shutdown(wait=True)
+        self.writer.close()
+        self.consumer.close()
 
     def step(self, stop: threading.Event) -> None:
         """One turn of the loop: fetch, then flush what is due. A failed commit (this
@@ -457,23 +297,3 @@ class Sink:
             log.warning("committing offsets failed (%s); re-reading from the last "
                         "committed offsets", exc)
             self._restart(set(self._owned))
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Keep Python's cycle collector out of a fetch: each of the tens of thousands of
-    Message objects one consume() returns is a tracked container, so the collector ran
-    over them again and again (a sixth of the sink's main thread in a profile), and the
-    sink makes no reference cycles there for it to find. The messages are freed by
-    reference counting before the collector is back on."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _describe(partitions: list[TopicPartition]) -> str:
-    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

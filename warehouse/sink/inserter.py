@@ -1,0 +1,146 @@
+"""Storing sealed batches in ClickHouse: TOAST placeholders filled, inserts retried while
+ClickHouse is away, rows it refuses isolated into dead letters.
+
+The runner owns the protocol (plan commit, insert, offset commit) and hands this part
+the batches of one flush; nothing here touches Kafka, so a batch is stored exactly as
+the runner planned it, under its offset-range token, however often it is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from warehouse.errors import ClickHouseUnavailable
+from warehouse.sink.batches import Batch, DeadRecord, token
+from warehouse.sink.metrics import SinkMetrics
+from warehouse.sink.placeholders import (
+    PreviousValues,
+    Unresolved,
+    fill_placeholders,
+    has_placeholder,
+)
+from warehouse.sink.routes import Route
+from warehouse.sink.writer import Backoff, ClickHouseWriter, RowsRefused
+
+log = logging.getLogger("boxoffice.sink")
+
+PreviousValuesLookup = Callable[[str, Sequence[str]], PreviousValues]
+"""(table, columns) -> lookup of the values stored for those columns, by id."""
+
+
+class Stopped(Exception):
+    """The stop event was set while the sink waited; nothing more is committed."""
+
+
+class Inserter:
+    def __init__(self, *, writer: ClickHouseWriter, metrics: SinkMetrics,
+                 write_metrics: Callable[[SinkMetrics], None] | None = None,
+                 previous_values: PreviousValuesLookup | None = None) -> None:
+        self.writer = writer
+        self.metrics = metrics
+        self._write_metrics = write_metrics
+        self.previous_values = previous_values
+        """None: nothing stored to look up (placeholders then become dead letters)."""
+
+    def insert_all(self, work: list[tuple[Route, list[Batch]]],
+                   stop: threading.Event) -> dict[str, int]:
+        """Store every batch of one flush; returns rows stored by table."""
+        self._fill_placeholders(work, stop)
+        rows: dict[str, int] = {}
+        for route, batches in work:
+            for batch in batches:
+                rows[route.table] = rows.get(route.table, 0) + self._insert(route.table,
+                                                                            batch, stop)
+        return rows
+
+    def _fill_placeholders(self, work: list[tuple[Route, list[Batch]]],
+                           stop: threading.Event) -> None:
+        """Replace Debezium's TOAST placeholders in dimension batches by previous values
+        (one lookup per table per flush); unresolvable records become dead letters."""
+        by_table: dict[str, tuple[Route, list[Batch]]] = {}
+        for route, batches in work:
+            if route.text_columns and any(has_placeholder(b.lines) for b in batches):
+                by_table.setdefault(route.table, (route, []))[1].extend(batches)
+        for table, (route, batches) in by_table.items():
+            lines = [line for batch in batches for line in batch.lines]
+            filled = self._retry(stop, fill_placeholders, lines, route.text_columns,
+                                 self._lookup(table, route.text_columns))
+            position = 0
+            for batch in batches:
+                kept_lines: list[bytes] = []
+                kept_offsets: list[int] = []
+                for line, offset in zip(batch.lines, batch.offsets, strict=True):
+                    result = filled[position]
+                    position += 1
+                    if isinstance(result, Unresolved):
+                        batch.dead.append(DeadRecord(offset, result.reason, None, line))
+                        log.warning("%s[%d] offset %d: %s; it goes to dead letters",
+                                    batch.topic, batch.partition, offset, result.reason)
+                    else:
+                        kept_lines.append(result)
+                        kept_offsets.append(offset)
+                batch.lines, batch.offsets = kept_lines, kept_offsets
+
+    def _lookup(self, table: str, columns: Sequence[str]) -> PreviousValues:
+        if self.previous_values is None:
+            return lambda _ids: {}
+        return self.previous_values(table, columns)
+
+    def _retry(self, stop: threading.Event, call: Callable[..., Any], *args: Any) -> Any:
+        """`call(*args)`, retried with backoff while ClickHouse does not answer."""
+        backoff = Backoff(stop=stop)
+        while True:
+            try:
+                return call(*args)
+            except ClickHouseUnavailable as exc:
+                self.metrics.clickhouse_up = False
+                log.warning("%s; retrying in %.1fs, nothing committed", exc, backoff.next)
+                backoff.wait()
+                if stop.is_set():
+                    raise Stopped from exc
+
+    def _insert(self, table: str, batch: Batch, stop: threading.Event) -> int:
+        """Store a batch's rows; refused rows become dead letters. Returns rows stored."""
+        if not batch.lines:
+            return 0
+        return self._insert_range(table, batch, 0, len(batch.lines), stop)
+
+    def _insert_range(self, table: str, batch: Batch, lo: int, hi: int,
+                      stop: threading.Event) -> int:
+        """Rows lo..hi of a batch under their own token (the batch's when whole); a
+        refused range is halved until the refused row is alone."""
+        whole = lo == 0 and hi == len(batch.lines)
+        tok = batch.token if whole else token(batch.topic, batch.partition,
+                                              batch.offsets[lo], batch.offsets[hi - 1])
+        backoff = Backoff(stop=stop)
+        while True:
+            try:
+                self.writer.insert(table, batch.lines[lo:hi], tok)
+                if not self.metrics.clickhouse_up:
+                    log.info("ClickHouse answers again; inserts resume")
+                self.metrics.clickhouse_up = True
+                return hi - lo
+            except ClickHouseUnavailable as exc:
+                self.metrics.clickhouse_up = False
+                self.metrics.insert_retries_total += 1
+                if self._write_metrics:
+                    self._write_metrics(self.metrics)
+                log.warning("%s; batch %s is kept and retried in %.1fs, nothing committed",
+                            exc, tok, backoff.next)
+                backoff.wait()
+                if stop.is_set():
+                    raise Stopped from exc
+            except RowsRefused as exc:
+                if hi - lo == 1:
+                    offset = batch.offsets[lo]
+                    batch.dead.append(DeadRecord(offset, f"ClickHouse refused the row: {exc}",
+                                                 None, batch.lines[lo]))
+                    log.warning("ClickHouse refused the record at %s[%d] offset %d; it goes "
+                                "to dead letters", batch.topic, batch.partition, offset)
+                    return 0
+                mid = (lo + hi) // 2
+                return (self._insert_range(table, batch, lo, mid, stop)
+                        + self._insert_range(table, batch, mid, hi, stop))
