@@ -27,9 +27,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from contracts.changes import ChangeRecordError
-from contracts.settings import Settings
-from contracts.topics import changelog_topic, join_topic
-from stream_processors.changelog import encode_entry, read_partition
+from stream_processors.changelog import encode_entry
 from stream_processors.deadletters import dead_letter_of
 from stream_processors.failures import (
     MAX_REFUSALS,
@@ -44,6 +42,7 @@ from stream_processors.join import Entry, JoinState
 from stream_processors.metrics import Metrics
 from stream_processors.transactions import TIMEOUT_S, PartitionProducers, send
 from stream_processors.wire import decode_values, delta_json
+from stream_processors.wiring import JoinWiring
 
 log = logging.getLogger("boxoffice.processors")
 
@@ -59,15 +58,15 @@ COMMIT_DEADLINE_S = TIMEOUT_S + 15.0
 
 
 class JoinStage:
-    def __init__(self, *, settings: Settings, consumer: Any, metrics: Metrics,
-                 producers: PartitionProducers | None = None) -> None:
-        self._settings = settings
+    def __init__(self, *, wiring: JoinWiring, consumer: Any, producers: PartitionProducers,
+                 metrics: Metrics) -> None:
+        self._wiring = wiring
         self._consumer = consumer
         self._metrics = metrics
-        self._producers = producers or PartitionProducers(settings=settings)
-        self._salt = settings.secret("person_hash_salt")
-        self._topic = join_topic(settings)
-        self._changelog = changelog_topic(settings)
+        self._producers = producers
+        self._salt = wiring.salt
+        self._topic = wiring.join_topic
+        self._changelog = wiring.changelog_topic
         self.states: dict[int, JoinState] = {}
         self._writes: dict[str, Entry] = {}
         self._failures: dict[int, int] = {}
@@ -75,7 +74,7 @@ class JoinStage:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> futures.ThreadPoolExecutor:
-        return futures.ThreadPoolExecutor(max_workers=min(self._settings.kafka_partitions, 8),
+        return futures.ThreadPoolExecutor(max_workers=min(self._wiring.partitions, 8),
                                           thread_name_prefix="join-commit")
 
     # --- ownership ---------------------------------------------------------------------
@@ -209,7 +208,7 @@ class JoinStage:
         self.states.pop(partition, None)
         started = time.monotonic()
         self._producers.start(partition)
-        entries = list(read_partition(self._settings, partition))
+        entries = list(self._wiring.read_changelog(partition))
         state = JoinState.restore(entries, salt=self._salt, writer=self._write)
         committed = self._consumer.committed([TopicPartition(self._topic, partition)],
                                              timeout=30)[0].offset
@@ -226,7 +225,7 @@ class JoinStage:
                        ) -> int:
         """Open the transaction and produce into it: the deltas, the dead letters, the
         state entries the batch changed and the newest heartbeat. The number of deltas."""
-        facts, dead = self._settings.facts_topic, self._settings.dead_letter_topic
+        facts, dead = self._wiring.facts_topic, self._wiring.dead_letter_topic
         producer = self._producers.begin(partition)
         beat: Beat | None = None
         deltas_out = 0
@@ -251,7 +250,7 @@ class JoinStage:
             send(producer, self._changelog, v, k, partition)
         self._writes.clear()
         if beat is not None:
-            send(producer, self._settings.heartbeat_topic,
+            send(producer, self._wiring.heartbeat_topic,
                  heartbeat_record(beat, join_partition=partition,
                                   now_ms=int(time.time() * 1000)), None, None)
         return deltas_out
@@ -265,7 +264,7 @@ class JoinStage:
         self._rewind(partition, first)
         if is_fatal(exc):
             raise fatal(f"join partition {partition}: {what}", exc,
-                        self._settings.kafka_bootstrap) from exc
+                        self._wiring.bootstrap) from exc
         if is_fenced(exc):
             pause = FENCED_PAUSE_S
             log.warning("join partition %s: another worker took it over (%s); dropping it "
@@ -277,7 +276,7 @@ class JoinStage:
             unreachable = is_unreachable(exc)
             if count > MAX_REFUSALS and not unreachable:
                 raise fatal(f"join partition {partition}: {what} ({count} times in a row)",
-                            exc, self._settings.kafka_bootstrap) from exc
+                            exc, self._wiring.bootstrap) from exc
             pause = min(2.0 ** (count - 1), MAX_BACKOFF_S)
             log.warning("join partition %s: %s failed (%s); rolled back to offset %s, "
                         "the state will be rebuilt from the changelog, retrying in %.0f s "

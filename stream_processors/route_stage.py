@@ -17,8 +17,6 @@ from typing import Any
 from confluent_kafka import KafkaException, TopicPartition
 
 from contracts.changes import ChangeRecordError
-from contracts.settings import Settings
-from contracts.topics import join_topic, processor_input_topics
 from stream_processors.changes import parse_change
 from stream_processors.deadletters import dead_letter_of
 from stream_processors.failures import describe, fatal, is_fatal
@@ -27,20 +25,21 @@ from stream_processors.metrics import Metrics
 from stream_processors.routing import route
 from stream_processors.transactions import RouteFailed, RouterProducer
 from stream_processors.wire import encode, encode_beat
+from stream_processors.wiring import RouteWiring
 
 log = logging.getLogger("boxoffice.processors")
 
 
 class RouteStage:
-    def __init__(self, *, settings: Settings, consumer: Any, metrics: Metrics,
-                 producer: RouterProducer | None = None) -> None:
-        self._settings = settings
+    def __init__(self, *, wiring: RouteWiring, consumer: Any, producer: RouterProducer,
+                 metrics: Metrics) -> None:
+        self._wiring = wiring
         self._consumer = consumer
         self._metrics = metrics
-        self._tables = processor_input_topics(settings)
-        self._join = join_topic(settings)
-        self._partitions = settings.kafka_partitions
-        self._producer = producer or RouterProducer(settings=settings)
+        self._tables = wiring.tables
+        self._join = wiring.join_topic
+        self._partitions = wiring.partitions
+        self._producer = producer
         self._batch: tuple[dict[tuple[str, int], int], dict[tuple[str, int], int], int] = \
             ({}, {}, 0)
 
@@ -52,7 +51,7 @@ class RouteStage:
             self._route(messages, first, last)
         except KafkaException as exc:  # the producer broke mid-batch
             if is_fatal(exc):
-                raise fatal("routing CDC records", exc, self._settings.kafka_bootstrap) \
+                raise fatal("routing CDC records", exc, self._wiring.bootstrap) \
                     from exc
             log.warning("routing a batch of %s CDC records failed (%s); routing it again "
                         "from the start", len(messages), describe(exc))
@@ -116,7 +115,7 @@ class RouteStage:
         self._commit({tp: offset + 1 for tp, offset in last.items()})
 
     def _dead(self, message: Any, reason: str) -> None:
-        self._producer.send(self._settings.dead_letter_topic,
+        self._producer.send(self._wiring.dead_letter_topic,
                             dead_letter_of(message, reason, self._metrics), None)
 
     def _commit(self, offsets: dict[tuple[str, int], int]) -> None:

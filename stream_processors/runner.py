@@ -27,6 +27,8 @@ from stream_processors.join_stage import JoinStage
 from stream_processors.kafka_config import consumer_config
 from stream_processors.metrics import Metrics
 from stream_processors.route_stage import RouteStage
+from stream_processors.transactions import PartitionProducers, RouterProducer
+from stream_processors.wiring import for_join, for_route
 
 log = logging.getLogger("boxoffice.processors")
 
@@ -46,8 +48,11 @@ class Runner:
                                            "error_cb": self._client_error})
         self._join_topic = join_topic(settings)
         self._cdc = list(processor_input_topics(settings))
-        self.route = RouteStage(settings=settings, consumer=self._consumer, metrics=metrics)
-        self.join = JoinStage(settings=settings, consumer=self._consumer, metrics=metrics)
+        # The composition root: the stages get names, the salt and clients from here.
+        self.route = RouteStage(wiring=for_route(settings), consumer=self._consumer,
+                                producer=RouterProducer(settings=settings), metrics=metrics)
+        self.join = JoinStage(wiring=for_join(settings), consumer=self._consumer,
+                              producers=PartitionProducers(settings=settings), metrics=metrics)
         self._fatal: FatalWorkerError | None = None
         self._warned: dict[str, float] = {}
         self._lag_at = 0.0
