@@ -26,7 +26,7 @@ from connectors.db import connect
 from connectors.errors import ConnectorError, SlotInvalidatedError, SourceError
 from connectors.slot import SlotState, drop_slot, slot_state
 from contracts.settings import Settings
-from contracts.tables import BUSINESS_TABLES
+from contracts.tables import BUSINESS_TABLES, qualified
 
 WAL_WARN_FRACTION = 0.5
 """Warn once the slot retains half of max_slot_wal_keep_size."""
@@ -235,7 +235,7 @@ def snapshot(settings: Settings, tables: Sequence[str]) -> str:
         raise SourceError(f"snapshot: unknown table(s) {unknown or '(none)'}; choose from "
                           f"{', '.join(BUSINESS_TABLES)}")
     signal_id = f"snap-{uuid.uuid4().hex}"
-    data = {"data-collections": [f"{settings.source_schema}.{t}" for t in tables],
+    data = {"data-collections": qualified(settings.source_schema, tuple(tables)),
             "type": "incremental"}
     conn = connect(settings)
     try:

@@ -16,6 +16,7 @@ import pytest
 
 from connectors.db import connect
 from contracts.settings import Settings
+from contracts.topics import cdc_topic
 from tests.security.conftest import Secured
 from tests.security.scan import PERSON_NAME, clickhouse_tables, kafka_records, kafka_topics
 
@@ -60,7 +61,7 @@ def test_no_name_in_any_kafka_topic(secured: Secured, people: set[bytes]) -> Non
         found = _leaks(body, needles, people)
         if found:
             leaks.setdefault(topic, []).extend(found)
-    people_topic = f"{secured.settings.topic_prefix}.{secured.settings.source_schema}.people"
+    people_topic = cdc_topic(secured.settings, "people")
     assert people_topic in scanned, "the people CDC topic should exist and hold records"
     assert scanned >= {secured.settings.facts_topic}
     assert records > 1000

@@ -19,14 +19,13 @@ from connectors import manage
 from connectors.seed import seed
 from connectors.traffic import run_workload
 from contracts.settings import GENERATION_FILE, Settings, load_settings
+from contracts.topics import processor_input_topics
 from tests.integration.connectors.conftest import fresh_source, remove_source
 from tests.integration.replay.live import DashboardReader
 from tests.integration.warehouse.warehouse_http import migrated
 from tests.providers import free_port
 from tests.support.waiting import wait_until
 from warehouse.replay import ReplayOptions
-
-CDC = ("tickets", "purchases", "performances", "heartbeat")
 
 
 @pytest.fixture
@@ -43,7 +42,7 @@ def pipeline(connect: Settings, clickhouse: Settings,
     executor = migrated(settings, name)
     manage.apply(settings, deadline_seconds=120)
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    wanted = {f"{name}.{settings.source_schema}.{t}" for t in CDC}
+    wanted = set(processor_input_topics(settings))
     wait_until(lambda: wanted <= set(admin.list_topics(timeout=5).topics),
                deadline_seconds=120, what="the connector's CDC topics")
     supervisor(settings).up(["processors", "sink"], progress=print)

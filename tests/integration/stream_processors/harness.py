@@ -21,7 +21,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from contracts.changes import Change
 from contracts.facts import FactRow
 from contracts.settings import REPO_ROOT, Settings
-from contracts.topics import processor_input_topics
+from contracts.topics import cdc_topic, processor_input_topics
 from stream_processors.join import content_of
 from tests.support.cdc_model import SourceModel, performance, purchase, ticket
 
@@ -56,9 +56,8 @@ def produce(settings: Settings, records: Iterable[tuple[str, bytes | None, bytes
 
 
 def produce_changes(settings: Settings, changes: Iterable[Change]) -> None:
-    prefix = f"{settings.topic_prefix}.{settings.source_schema}."
-    produce(settings, ((prefix + c.table, json.dumps({"id": c.key}).encode(), envelope(c))
-                       for c in changes))
+    produce(settings, ((cdc_topic(settings, c.table), json.dumps({"id": c.key}).encode(),
+                        envelope(c)) for c in changes))
 
 
 def workload(seed: int, *, tickets: int = 1500, purchases: int = 400,

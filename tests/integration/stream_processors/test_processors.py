@@ -14,6 +14,7 @@ import requests
 from confluent_kafka import Producer
 
 from contracts.settings import Settings
+from contracts.topics import cdc_topic
 from stream_processors.app import METRICS_PAGE
 from tests.integration.stream_processors.harness import (
     TopicReader,
@@ -76,7 +77,7 @@ def test_signed_facts_equal_the_join_and_metrics_are_served(
 def test_malformed_records_go_to_dead_letters_and_the_rest_is_processed(
         proc_settings: Settings, tmp_path: Path) -> None:
     model = workload(seed=2, tickets=500, changes=300)
-    tickets_topic = f"{proc_settings.topic_prefix}.{proc_settings.source_schema}.tickets"
+    tickets_topic = cdc_topic(proc_settings, "tickets")
     half = len(model.changes) // 2
     produce_changes(proc_settings, model.changes[:half])
     produce(proc_settings, [(tickets_topic, b'{"id": 1}', b"this is not json"),

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from contracts.settings import Settings
+from contracts.topics import cdc_topic
 from tests.integration.stack.kafka_clients import drain
 from tests.integration.warehouse.sink_scenario import Scenario
 from tests.integration.warehouse.warehouse_http import start_sink
@@ -61,7 +62,7 @@ def test_sink_keeps_a_toasted_name_when_debezium_sends_its_placeholder(
         tmp_path: Path) -> None:
     scenario = Scenario.create(clickhouse, unique_name)
     settings, db = scenario.settings, scenario.settings.clickhouse_database
-    topic = f"{settings.topic_prefix}.{settings.source_schema}.bands"
+    topic = cdc_topic(settings, "bands")
     long_name, band, orphan = "toasted " * 1000, 900_001, 900_002
 
     def latest(band_id: int) -> list[tuple[object, ...]]:

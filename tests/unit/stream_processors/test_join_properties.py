@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from contracts.changes import Change
 from contracts.facts import FactRow
+from contracts.tables import JOINED_TABLES
 from stream_processors.join import JoinState, content_of
 from stream_processors.routing import route
 from tests.support.cdc_model import (
@@ -26,7 +27,7 @@ from tests.support.cdc_model import (
     ticket,
 )
 
-TABLES = ("tickets", "purchases", "performances")
+TABLES = JOINED_TABLES
 IDS = {"tickets": 6, "purchases": 3, "performances": 3}
 
 
