@@ -17,12 +17,21 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.files import write_atomically
+from contracts.settings.groups import (
+    ClickHouseSettings,
+    InstallationSettings,
+    KafkaSettings,
+    PostgresSettings,
+    ProcessorsSettings,
+    SinkSettings,
+    SupersetSettings,
+)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Credentials generated per state directory when the environment does not provide them.
 GENERATED_SECRETS = (
@@ -37,116 +46,12 @@ GENERATED_SECRETS = (
 )
 
 
-class Settings(BaseSettings):
-    """Configuration of one boxoffice installation (one state directory)."""
+class Settings(InstallationSettings, PostgresSettings, KafkaSettings, ProcessorsSettings,
+               ClickHouseSettings, SinkSettings, SupersetSettings, BaseSettings):
+    """Configuration of one boxoffice installation (one state directory): every group of
+    `contracts.settings.groups`, read from `BOXOFFICE_*` variables."""
 
     model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", extra="ignore")
-
-    # --- paths -----------------------------------------------------------------------
-    state_dir: Path = Field(default=Path(".boxoffice"), description="data, logs, pids")
-    tools_dir: Path | None = Field(
-        default=None,
-        description="downloaded jars and virtualenvs; default <state_dir>/tools. Tests "
-        "share the demo's so nothing is downloaded twice.",
-    )
-    bind_host: str = "127.0.0.1"
-    # Where clients find each service; default bind_host. docker-compose sets them to the
-    # service names so the same code runs inside containers.
-    postgres_host: str | None = None
-    kafka_host: str | None = None
-    connect_host: str | None = None
-    clickhouse_host: str | None = None
-    superset_host: str | None = None
-    # How one service reaches another from inside a container network (docker compose,
-    # testcontainers), where that differs from the clients' view above; None: the same.
-    connect_postgres_host: str | None = None
-    connect_postgres_port: int | None = None
-    connect_secrets_dir: str | None = Field(
-        default=None, description="the directory Kafka Connect reads the connector's "
-        "secrets file from, as the worker sees it; default the native worker's config dir")
-    superset_clickhouse_host: str | None = None
-    superset_clickhouse_port: int | None = None
-
-    # --- version pins (the only place they live) -------------------------------------
-    kafka_version: str = "4.3.1"
-    debezium_version: str = "3.7.0.Final"
-    superset_version: str = "4.1.4"
-    superset_python: str = "python3"
-    postgres_major: int = 15
-    clickhouse_server_version: str = "25.8"
-    """Image tag for docker-compose and testcontainers (natively: the installed binary)."""
-
-    # --- PostgreSQL (the ticketing source) ---------------------------------------------
-    postgres_port: int = 5432
-    postgres_user: str = "boxoffice"
-    postgres_password: SecretStr | None = None
-    postgres_db: str = "ticketing"
-    postgres_max_slot_wal_keep_size: str = "1GB"
-    replication_user: str = "boxoffice_cdc"
-    replication_password: SecretStr | None = None
-    verify_user: str = "boxoffice_verify"
-    verify_password: SecretStr | None = None
-    source_schema: str = "festival"
-
-    # --- Kafka ---------------------------------------------------------------------------
-    kafka_port: int = 9092
-    kafka_controller_port: int = 9093
-    kafka_partitions: int = 3
-    kafka_heap: str = "512m"
-    connect_port: int = 8083
-    connect_heap: str = "768m"
-    connector_name: str = "festival-source"
-    topic_prefix: str = "festival"
-    slot_name: str = "boxoffice_slot"
-    publication_name: str = "boxoffice_pub"
-    heartbeat_interval_ms: int = 1000
-    facts_topic: str = "boxoffice.facts.v1"
-    heartbeat_topic: str = "boxoffice.heartbeats.v1"
-    dead_letter_topic: str = "boxoffice.deadletter"
-    metrics_topic: str = "boxoffice.metrics"
-
-    # --- stream processors ----------------------------------------------------------------
-    faust_app_id: str = "boxoffice-processors"
-    faust_web_port: int = 6066
-    faust_workers: int = 1
-    person_hash_salt: SecretStr | None = None
-
-    # --- ClickHouse ------------------------------------------------------------------------
-    clickhouse_http_port: int = 8123
-    clickhouse_tcp_port: int = 9000
-    clickhouse_binary: str = "clickhouse"
-    clickhouse_database: str = "boxoffice"
-    clickhouse_user: str = "boxoffice_writer"
-    clickhouse_password: SecretStr | None = None
-    clickhouse_reader_user: str = "boxoffice_reader"
-    clickhouse_reader_password: SecretStr | None = None
-    clickhouse_reader_queries_per_hour: int = Field(
-        default=200_000, ge=1,
-        description="the reader's hourly query quota (Superset, SQL Lab, status); one open "
-                    "live dashboard asks about 2,500 per hour",
-    )
-    clickhouse_prefer_embedded: bool = Field(
-        default=False, description="use the embedded chdb server even if a binary exists"
-    )
-
-    # --- sink ------------------------------------------------------------------------------
-    sink_group: str = "boxoffice-sink"
-    sink_batch_rows: int = 50_000
-    sink_batch_seconds: float = 1.0
-
-    # --- Superset ----------------------------------------------------------------------------
-    superset_port: int = 8088
-    superset_admin_user: str = "admin"
-    superset_admin_password: SecretStr | None = None
-    superset_secret_key: SecretStr | None = None
-
-    # --- health -------------------------------------------------------------------------------
-    health_deadline_seconds: float = 120.0
-
-    @field_validator("state_dir", "tools_dir", mode="after")
-    @classmethod
-    def _absolute(cls, value: Path | None) -> Path | None:
-        return value.expanduser().resolve() if value is not None else None
 
     # --- derived paths and DSNs ----------------------------------------------------------------
     @property

@@ -1,0 +1,139 @@
+"""The settings grouped by the system they configure.
+
+Each group is a plain model; `contracts.settings.Settings` combines them into the one
+object read from the environment, so every field keeps its flat `BOXOFFICE_<FIELD>`
+variable. A group is where to look for what a system can be told, and what a function
+that needs one system can say it takes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+
+class InstallationSettings(BaseModel):
+    """Where things live and where clients find each service; version pins; deadlines."""
+
+    state_dir: Path = Field(default=Path(".boxoffice"), description="data, logs, pids")
+    tools_dir: Path | None = Field(
+        default=None,
+        description="downloaded jars and virtualenvs; default <state_dir>/tools. Tests "
+        "share the demo's so nothing is downloaded twice.",
+    )
+    bind_host: str = "127.0.0.1"
+    # Where clients find each service; default bind_host. docker-compose sets them to the
+    # service names so the same code runs inside containers.
+    postgres_host: str | None = None
+    kafka_host: str | None = None
+    connect_host: str | None = None
+    clickhouse_host: str | None = None
+    superset_host: str | None = None
+    # How one service reaches another from inside a container network (docker compose,
+    # testcontainers), where that differs from the clients' view above; None: the same.
+    connect_postgres_host: str | None = None
+    connect_postgres_port: int | None = None
+    connect_secrets_dir: str | None = Field(
+        default=None, description="the directory Kafka Connect reads the connector's "
+        "secrets file from, as the worker sees it; default the native worker's config dir")
+    superset_clickhouse_host: str | None = None
+    superset_clickhouse_port: int | None = None
+
+    # version pins (the only place they live)
+    kafka_version: str = "4.3.1"
+    debezium_version: str = "3.7.0.Final"
+    superset_version: str = "4.1.4"
+    superset_python: str = "python3"
+    postgres_major: int = 15
+    clickhouse_server_version: str = "25.8"
+    """Image tag for docker-compose and testcontainers (natively: the installed binary)."""
+
+    health_deadline_seconds: float = 120.0
+
+    @field_validator("state_dir", "tools_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+
+class PostgresSettings(BaseModel):
+    """The ticketing source: server, roles, the captured schema."""
+
+    postgres_port: int = 5432
+    postgres_user: str = "boxoffice"
+    postgres_password: SecretStr | None = None
+    postgres_db: str = "ticketing"
+    postgres_max_slot_wal_keep_size: str = "1GB"
+    replication_user: str = "boxoffice_cdc"
+    replication_password: SecretStr | None = None
+    verify_user: str = "boxoffice_verify"
+    verify_password: SecretStr | None = None
+    source_schema: str = "festival"
+
+
+class KafkaSettings(BaseModel):
+    """The broker, Kafka Connect and the Debezium connector, and the topics."""
+
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_partitions: int = 3
+    kafka_heap: str = "512m"
+    connect_port: int = 8083
+    connect_heap: str = "768m"
+    connector_name: str = "festival-source"
+    topic_prefix: str = "festival"
+    slot_name: str = "boxoffice_slot"
+    publication_name: str = "boxoffice_pub"
+    heartbeat_interval_ms: int = 1000
+    facts_topic: str = "boxoffice.facts.v1"
+    heartbeat_topic: str = "boxoffice.heartbeats.v1"
+    dead_letter_topic: str = "boxoffice.deadletter"
+    metrics_topic: str = "boxoffice.metrics"
+
+
+class ProcessorsSettings(BaseModel):
+    """The Faust workers that join changes into facts."""
+
+    faust_app_id: str = "boxoffice-processors"
+    faust_web_port: int = 6066
+    faust_workers: int = 1
+    person_hash_salt: SecretStr | None = None
+
+
+class ClickHouseSettings(BaseModel):
+    """The warehouse server and its two users."""
+
+    clickhouse_http_port: int = 8123
+    clickhouse_tcp_port: int = 9000
+    clickhouse_binary: str = "clickhouse"
+    clickhouse_database: str = "boxoffice"
+    clickhouse_user: str = "boxoffice_writer"
+    clickhouse_password: SecretStr | None = None
+    clickhouse_reader_user: str = "boxoffice_reader"
+    clickhouse_reader_password: SecretStr | None = None
+    clickhouse_reader_queries_per_hour: int = Field(
+        default=200_000, ge=1,
+        description="the reader's hourly query quota (Superset, SQL Lab, status); one open "
+                    "live dashboard asks about 2,500 per hour",
+    )
+    clickhouse_prefer_embedded: bool = Field(
+        default=False, description="use the embedded chdb server even if a binary exists"
+    )
+
+
+class SinkSettings(BaseModel):
+    """The exactly-once sink from Kafka into ClickHouse."""
+
+    sink_group: str = "boxoffice-sink"
+    sink_batch_rows: int = 50_000
+    sink_batch_seconds: float = 1.0
+
+
+class SupersetSettings(BaseModel):
+    """The BI server."""
+
+    superset_port: int = 8088
+    superset_admin_user: str = "admin"
+    superset_admin_password: SecretStr | None = None
+    superset_secret_key: SecretStr | None = None
