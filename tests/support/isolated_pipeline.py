@@ -9,21 +9,15 @@ and slot dropped, by `remove()`.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Self
 
-import psycopg2
-
 from boxoffice import pipeline
 from boxoffice.stack.components import pipeline_components
 from boxoffice.stack.supervisor import Supervisor
-from connectors.connect_api import ConnectClient
-from connectors.errors import ConnectorError
-from connectors.slot import drop_slot, slot_state
 from contracts.settings import Settings
+from tests.support.sources import admin_connection, remove_source
 from warehouse.executor import connect as clickhouse
 
 
@@ -37,13 +31,6 @@ def isolated(base: Settings, name: str) -> Settings:
         "faust_app_id": f"{name}-processors", "sink_group": f"{name}-sink",
         "clickhouse_database": name,
     })
-
-
-def admin_connection(settings: Settings) -> psycopg2.extensions.connection:
-    conn = psycopg2.connect(settings.postgres_dsn().replace(
-        f"dbname={settings.postgres_db}", "dbname=postgres"), connect_timeout=5)
-    conn.autocommit = True
-    return conn
 
 
 @dataclass
@@ -74,17 +61,7 @@ class IsolatedPipeline:
         s = self.settings
         names = [c.name for c in pipeline_components(s)]
         self.supervisor.down(names, progress=self.say)
-        with contextlib.suppress(ConnectorError):
-            ConnectClient(settings=s).delete(s.connector_name)
-        deadline = time.monotonic() + 60
-        with contextlib.suppress(psycopg2.Error):
-            while slot_state(s).exists and time.monotonic() < deadline:
-                if not drop_slot(s):
-                    time.sleep(0.5)
-        conn = admin_connection(s)
-        with conn.cursor() as cur:
-            cur.execute(f'drop database if exists "{s.postgres_db}" with (force)')
-        conn.close()
+        remove_source(s, with_connector=True)
         client = clickhouse(s)
         try:
             client.command(f"DROP DATABASE IF EXISTS {s.clickhouse_database}")

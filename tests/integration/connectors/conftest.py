@@ -6,26 +6,13 @@ the connector, its slot and the database are removed afterwards.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable, Iterator
 
-import psycopg2
 import pytest
 
-from connectors.connect_api import ConnectClient
-from connectors.errors import ConnectorError
 from connectors.migrate import migrate
-from connectors.slot import drop_slot, slot_state
 from contracts.settings import Settings
-
-
-def admin_connection(settings: Settings) -> psycopg2.extensions.connection:
-    """Autocommit connection to the server's `postgres` database (CREATE/DROP DATABASE)."""
-    conn = psycopg2.connect(settings.postgres_dsn().replace(
-        f"dbname={settings.postgres_db}", "dbname=postgres"))
-    conn.autocommit = True
-    return conn
+from tests.support.sources import admin_connection, remove_source
 
 
 def fresh_source(base: Settings, name: str) -> Settings:
@@ -40,20 +27,6 @@ def fresh_source(base: Settings, name: str) -> Settings:
     conn.close()
     migrate(settings)
     return settings
-
-
-def remove_source(settings: Settings, *, with_connector: bool) -> None:
-    if with_connector:
-        with contextlib.suppress(ConnectorError):
-            ConnectClient(settings=settings).delete(settings.connector_name)
-        deadline = time.monotonic() + 60
-        while slot_state(settings).exists and time.monotonic() < deadline:
-            if not drop_slot(settings):
-                time.sleep(0.5)
-    conn = admin_connection(settings)
-    with conn.cursor() as cur:
-        cur.execute(f'drop database if exists "{settings.postgres_db}" with (force)')
-    conn.close()
 
 
 @pytest.fixture

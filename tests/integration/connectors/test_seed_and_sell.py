@@ -13,7 +13,8 @@ from connectors.seed import seed
 from connectors.traffic import run_workload, sell
 from contracts.settings import Settings
 from contracts.tables import BUSINESS_TABLES
-from tests.integration.connectors.conftest import fresh_source, remove_source
+from tests.integration.connectors.conftest import fresh_source
+from tests.support.sources import remove_source
 
 
 def counts(settings: Settings) -> dict[str, int]:

@@ -11,7 +11,7 @@ from connectors.db import connect as pg_connect
 from connectors.migrate import migrate as migrate_source
 from contracts.facts import person_key
 from contracts.settings import REPO_ROOT, Settings
-from tests.integration.connectors.conftest import admin_connection
+from tests.support.sources import admin_connection
 from warehouse.executor import ClientExecutor
 from warehouse.executor import connect as ch_connect
 from warehouse.migrate import migrate as migrate_warehouse

@@ -26,11 +26,12 @@ from connectors import manage
 from connectors.seed import seed
 from contracts.settings import Settings
 from contracts.topics import processor_input_topics
-from tests.integration.connectors.conftest import fresh_source, remove_source
+from tests.integration.connectors.conftest import fresh_source
 from tests.integration.operate.marker import measure
 from tests.integration.stream_processors.harness import start_worker, stop
 from tests.integration.warehouse.warehouse_http import migrated, start_sink
 from tests.providers import free_port
+from tests.support.sources import remove_source
 from tests.support.waiting import wait_until
 
 

@@ -20,10 +20,11 @@ from connectors.seed import seed
 from connectors.traffic import run_workload
 from contracts.settings import GENERATION_FILE, Settings, load_settings
 from contracts.topics import processor_input_topics
-from tests.integration.connectors.conftest import fresh_source, remove_source
+from tests.integration.connectors.conftest import fresh_source
 from tests.integration.replay.live import DashboardReader
 from tests.integration.warehouse.warehouse_http import migrated
 from tests.providers import free_port
+from tests.support.sources import remove_source
 from tests.support.waiting import wait_until
 from warehouse.replay import ReplayOptions
 
