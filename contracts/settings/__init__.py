@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.files import write_atomically
+from contracts.files import exclusively, write_atomically
 from contracts.settings.groups import (
     ClickHouseSettings,
     InstallationSettings,
@@ -111,17 +111,18 @@ class Settings(InstallationSettings, PostgresSettings, KafkaSettings, Processors
 
 
 def _load_or_generate_secrets(state_dir: Path) -> dict[str, str]:
-    """Read the state directory's generated credentials, creating any that are missing."""
+    """Read the state directory's generated credentials, creating any that are missing.
+
+    Under a lock: processes of one state directory that start together (two workers,
+    the sink) must end up with the same credentials, not each with a set of its own."""
     path = state_dir / "secrets.json"
-    stored: dict[str, str] = {}
-    if path.exists():
-        stored = json.loads(path.read_text())
-    missing = [name for name in GENERATED_SECRETS if name not in stored]
-    if missing:
-        for name in missing:
-            stored[name] = secrets.token_urlsafe(32 if name.endswith("key") else 18)
-        state_dir.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, json.dumps(stored, indent=2), private=True)
+    with exclusively(path):
+        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        missing = [name for name in GENERATED_SECRETS if name not in stored]
+        if missing:
+            for name in missing:
+                stored[name] = secrets.token_urlsafe(32 if name.endswith("key") else 18)
+            write_atomically(path, json.dumps(stored, indent=2), private=True)
     return stored
 
 
