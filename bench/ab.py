@@ -4,8 +4,10 @@
     .venv/bin/python -m bench.ab --base 853b84d --bench sink --pairs 3
 
 The base commit is checked out into a temporary git worktree; each pair runs the
-benchmark there and then in this tree (same tools, same machine, minutes apart), so
-the ratio head/base of the medians is measured under the same load, which figures from
+benchmark there and in this tree (same tools, same machine, minutes apart; base first
+in odd pairs, head first in even ones, so whatever drifts during a run, such as the
+load or the page cache, does not always favour the same side), so the ratio head/base
+of the medians is measured under the same load, which figures from
 different days on this shared machine never are. The benchmark's own result file in
 this tree is put back afterwards: this run's figures go to bench/results/ab_<bench>.json
 with every run, the load average next to it, the medians, the spread and the ratio.
@@ -87,7 +89,8 @@ def main() -> None:
     runs: list[dict[str, Any]] = []
     try:
         for pair in range(1, args.pairs + 1):
-            for side, tree in (("base", base_tree), ("head", REPO_ROOT)):
+            order = (("base", base_tree), ("head", REPO_ROOT))
+            for side, tree in order if pair % 2 else order[::-1]:
                 began = time.monotonic()
                 result = run_once(tree, bench, env)
                 runs.append({"pair": pair, "side": side,
