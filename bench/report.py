@@ -129,15 +129,21 @@ def _live(rows: list[Row]) -> None:
 
 
 def _when(name: str) -> str:
-    """When a result file was written: its own `at`, else the file's modification date."""
+    """When a result file was written: its own `at`, else the date of the commit that
+    last changed it (a clone or checkout resets modification times to today, which
+    stamped old figures with the day of the rendering), else its modification date."""
+    import subprocess
     import time
 
     doc = read_result(name) or {}
     if "at" in doc:
         return str(doc["at"])[:10]
     path = record.RESULTS / f"{name}.json"
-    return time.strftime("%Y-%m-%d", time.gmtime(path.stat().st_mtime)) if path.exists() \
-        else "?"
+    if not path.exists():
+        return "?"
+    committed = subprocess.run(["git", "log", "-1", "--format=%cs", "--", str(path)],
+                               cwd=path.parent, capture_output=True, text=True).stdout.strip()
+    return committed or time.strftime("%Y-%m-%d", time.gmtime(path.stat().st_mtime))
 
 
 def _simple(rows: list[Row]) -> None:
