@@ -12,6 +12,7 @@ from typing import Any
 
 from boxoffice.status.model import DOWN, OK, UNHEALTHY, UNKNOWN, Section
 from contracts.settings import Settings
+from warehouse.embedded.errors import QUOTA_EXCEEDED
 
 TIMEOUT_SECONDS = 2.0
 STALE_SECONDS = 30.0
@@ -61,10 +62,6 @@ def freshness_seconds(settings: Settings, *, database: str | None = None,
     if newest is None:
         return None
     return max((now if now is not None else time.time()) - newest / 1000.0, 0.0)
-
-
-QUOTA_EXCEEDED = 201
-"""ClickHouse's error code when a user's quota for the interval is spent."""
 
 
 def _is_quota_exceeded(exc: Exception) -> bool:
