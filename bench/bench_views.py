@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,8 +28,9 @@ from contracts.settings import Settings
 from tests.native import NativeProvider
 from tests.providers import test_settings
 from warehouse.executor import ClientExecutor, connect
-from warehouse.migrate import load_migrations, migrate
+from warehouse.migrate import Migration, load_migrations, migrate
 from warehouse.users import READER_MAX_EXECUTION_SECONDS
+from warehouse.views import View, load_views
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_MS = {1.0: 100.0, 10.0: 300.0}
@@ -156,21 +158,42 @@ def measure(settings: Settings, dbs: list[str],
     return results
 
 
-def bench(settings: Settings, scale: float, runs: int,
+def schema_at(commit: str, up_to: int | None) -> tuple[list[Migration], list[View]]:
+    """The migrations and views of `commit` (read with git archive), the migrations cut
+    at version `up_to` if given. A cut schema gets no views directory: its views may
+    read tables of later migrations (commits before warehouse/views kept their views in
+    the migrations, so a cut there keeps the views of that version)."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="bench-views-schema-") as tree:
+        archive = subprocess.run(["git", "-C", str(root), "archive", commit, "warehouse"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+        migrations = load_migrations(Path(tree) / "warehouse" / "migrations")
+        views_dir = Path(tree) / "warehouse" / "views"
+        views = load_views(views_dir) if views_dir.is_dir() and up_to is None else []
+    if up_to is not None:
+        migrations = [m for m in migrations if m.version <= up_to]
+    return migrations, views
+
+
+def bench(settings: Settings, scale: float, runs: int, before_commit: str | None = None,
           before_version: int | None = None) -> dict[str, object]:
-    """Load, let merges finish, measure. With `before_version`, a second database gets
-    the same history with the schema as of that migration, and the two are queried
-    alternately: a before/after ratio under the same machine load."""
+    """Load, let merges finish, measure. With `before_commit`, a second database gets
+    the same history with the schema of that commit (cut at migration `before_version`
+    if given), and the two are queried alternately: a before/after ratio under the same
+    machine load."""
     db = f"bench_views_{str(scale).replace('.', '_')}"
-    dbs = [db] if before_version is None else [db, f"{db}_before"]
+    dbs = [db] if before_commit is None else [db, f"{db}_before"]
     executor = ClientExecutor(connect(settings))
-    migrations = load_migrations()
     load_seconds = 0.0
     for name in dbs:
         executor.command(f"DROP DATABASE IF EXISTS {name}")
-        migrate(executor, name, migrations=[m for m in migrations if name == db
-                                            or before_version is None
-                                            or m.version <= before_version])
+        if name == db:
+            migrate(executor, name)
+        else:
+            assert before_commit is not None
+            migrations, views = schema_at(before_commit, before_version)
+            migrate(executor, name, migrations=migrations, views=views)
         began = time.perf_counter()
         tickets = generate(executor, name, scale)
         load_seconds = time.perf_counter() - began
@@ -182,7 +205,8 @@ def bench(settings: Settings, scale: float, runs: int,
         "active_parts": parts(executor, db)}
     measured = measure(settings, dbs, runs)
     report["views"] = measured[0]
-    if before_version is not None:
+    if before_commit is not None:
+        report["before_commit"] = before_commit
         report["before_version"] = before_version
         report["views_before"] = measured[1]
     for name in dbs:
@@ -194,16 +218,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--before-version", type=int, default=None,
+    parser.add_argument("--before-commit", default=None,
                         help="also measure, run by run alternately, the same history "
-                             "with the schema as of this migration")
+                             "with the schema of this git commit")
+    parser.add_argument("--before-version", type=int, default=None,
+                        help="with --before-commit: that commit's migrations up to this "
+                             "version only")
     args = parser.parse_args()
+    if args.before_version is not None and args.before_commit is None:
+        parser.error("--before-version needs --before-commit: name the commit whose "
+                     "migrations to cut, e.g. --before-commit 779850d --before-version 7")
     with tempfile.TemporaryDirectory(prefix="bench-views-") as state:
         settings = test_settings(Path(state))
         provider = NativeProvider(settings)
         try:
             provider.ensure("clickhouse")
-            report = bench(settings, args.scale, args.runs, args.before_version)
+            report = bench(settings, args.scale, args.runs, args.before_commit,
+                           args.before_version)
         finally:
             provider.close()
     RESULTS.mkdir(exist_ok=True)

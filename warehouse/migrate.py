@@ -1,10 +1,16 @@
-"""Apply the ordered SQL files of warehouse/migrations and record what was applied.
+"""Apply the ordered SQL files of warehouse/migrations, record them, then re-create the views.
 
-Every statement in a migration is idempotent on its own (IF NOT EXISTS, OR REPLACE), so
-a run interrupted half-way is finished by simply running again. `schema_migrations`
-records version, name and checksum: applied files are skipped, and a file edited after it
-was applied is refused (add a new migration instead), so every server converges to the
-same schema.
+Migrations hold what keeps data: tables, materialized views, projections, indexes. Every
+statement is idempotent on its own (IF NOT EXISTS), so a run interrupted half-way is
+finished by running again. `schema_migrations` records version, name and checksum:
+applied files are skipped, and a file edited after it was applied is refused (add a new
+migration instead), so every server converges to the same schema.
+
+One edit is allowed: taking out statements whose effect now comes from elsewhere (the
+views, which moved to warehouse/views). Such a file names the checksum it had with a
+first line `-- replaces checksum <old>`; a database that recorded the old checksum gets
+the new one recorded and nothing run. Plain views are re-created on every run
+(warehouse/views.py says why).
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.cluster import ClusterOptions, to_cluster
+from warehouse.cluster import ClusterOptions
+from warehouse.ddl import render
 from warehouse.errors import MigrationError
 from warehouse.executor import Executor
+from warehouse.views import View, apply_views, load_views
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_REPLACES = re.compile(r"^-- replaces checksum ([0-9a-f]{16})\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,11 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
+
+    @property
+    def replaces(self) -> frozenset[str]:
+        """Checksums of earlier texts of this file that this one stands in for."""
+        return frozenset(_REPLACES.findall(self.sql))
 
     def statements(self, database: str, cluster: ClusterOptions | None = None) -> list[str]:
         return render(self.sql, database, cluster)
@@ -49,20 +63,6 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
             raise MigrationError(f"two migrations have version {version:04d}")
         found[version] = Migration(version, match.group(2), path.read_text())
     return [found[v] for v in sorted(found)]
-
-
-def split_statements(sql: str) -> list[str]:
-    """Statements of a file: `--` comment lines dropped, split at a `;` ending a line."""
-    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    parts = re.split(r";\s*(?:\n|$)", "\n".join(lines))
-    return [part.strip() for part in parts if part.strip()]
-
-
-def render(sql: str, database: str, cluster: ClusterOptions | None = None) -> list[str]:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", database):
-        raise MigrationError(f"database name {database!r} is not a plain identifier")
-    statements = split_statements(sql.replace("{database}", database))
-    return [to_cluster(s, cluster) for s in statements] if cluster else statements
 
 
 def bootstrap_statements(database: str, cluster: ClusterOptions | None = None) -> list[str]:
@@ -97,9 +97,15 @@ def migrate(
     *,
     cluster: ClusterOptions | None = None,
     migrations: list[Migration] | None = None,
+    views: list[View] | None = None,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> list[int]:
-    """Apply the migrations not yet recorded; returns the versions applied by this run."""
+    """Apply the migrations not yet recorded, then re-create the views; returns the
+    versions applied by this run. A caller that picks the migrations (a test, a bench
+    building an older schema) picks the views too: by default none, since the current
+    views may read tables its migrations do not create."""
+    if views is None:
+        views = load_views() if migrations is None else []
     for statement in bootstrap_statements(database, cluster):
         executor.command(statement)
     done = applied_versions(executor, database)
@@ -107,7 +113,11 @@ def migrate(
     for migration in migrations if migrations is not None else load_migrations():
         recorded = done.get(migration.version)
         if recorded is not None:
-            if recorded != migration.checksum:
+            if recorded in migration.replaces:
+                progress(f"recording {migration.version:04d}_{migration.name}'s new text "
+                         "(it replaces the text applied here; nothing to run)")
+                _record(executor, database, migration)
+            elif recorded != migration.checksum:
                 raise MigrationError(
                     f"migration {migration.version:04d}_{migration.name} changed after it "
                     f"was applied to {database}; revert the edit and add a new migration")
@@ -122,11 +132,16 @@ def migrate(
                     f"statement:\n{statement}\nClickHouse said: {exc}\nFix the file and "
                     "run `boxoffice warehouse migrate` again (applied statements are "
                     "idempotent).") from exc
-        executor.command(
-            f"INSERT INTO {database}.schema_migrations (version, name, checksum) VALUES "
-            f"({migration.version}, '{migration.name}', '{migration.checksum}')")
+        _record(executor, database, migration)
         applied.append(migration.version)
+    apply_views(executor, database, views, cluster=cluster, progress=progress)
     return applied
+
+
+def _record(executor: Executor, database: str, migration: Migration) -> None:
+    executor.command(
+        f"INSERT INTO {database}.schema_migrations (version, name, checksum) VALUES "
+        f"({migration.version}, '{migration.name}', '{migration.checksum}')")
 
 
 def cluster_script(database: str, cluster: ClusterOptions) -> str:
@@ -134,4 +149,6 @@ def cluster_script(database: str, cluster: ClusterOptions) -> str:
     statements = bootstrap_statements(database, cluster)
     for migration in load_migrations():
         statements += migration.statements(database, cluster)
+    for view in load_views():
+        statements += view.statements(database, cluster)
     return ";\n\n".join(statements) + ";\n"

@@ -13,7 +13,8 @@ app = typer.Typer(no_args_is_help=True, help="ClickHouse schema and users.")
 def migrate(
     database: str = typer.Option(None, help="default: the configured database"),
 ) -> None:
-    """Apply the migrations not yet applied (idempotent; records versions)."""
+    """Apply the migrations not yet applied (idempotent; records versions), then
+    re-create every view from warehouse/views."""
     from warehouse.errors import WarehouseError
     from warehouse.executor import ClientExecutor, connect
     from warehouse.migrate import migrate as run
@@ -28,8 +29,8 @@ def migrate(
                 f"({exc}); start it with `boxoffice stack up clickhouse`") from exc
         applied = run(executor, database or s.clickhouse_database,
                       progress=progress_printer())
-        console.print(f"warehouse: applied {len(applied)} migration(s)"
-                      if applied else "warehouse: schema already up to date")
+        console.print(f"warehouse: applied {len(applied)} migration(s); views re-created"
+                      if applied else "warehouse: tables already up to date; views re-created")
 
 
 @app.command("cluster-ddl")

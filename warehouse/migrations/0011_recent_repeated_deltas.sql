@@ -1,3 +1,6 @@
+-- replaces checksum e22b32812715e41a: its view (dq_repeated_deltas_last_day) lives in
+-- warehouse/views.
+
 -- The live dashboard's "Pipeline health" asks every 10 s whether a delta was stored twice.
 -- `dq_repeated_deltas` answers for the whole history: a GROUP BY over every delta ever
 -- stored, about 2 s at scale 10 on two cores, which is an audit (`boxoffice verify`), not
@@ -13,11 +16,3 @@
 ALTER TABLE {database}.fact_ticket_sales
     ADD INDEX IF NOT EXISTS ix_ingested_at ingested_at TYPE minmax GRANULARITY 1;
 ALTER TABLE {database}.fact_ticket_sales MATERIALIZE INDEX ix_ingested_at;
-
-CREATE OR REPLACE VIEW {database}.dq_repeated_deltas_last_day AS
-SELECT ticket_id, version, sign, count() AS copies
-FROM {database}.fact_ticket_sales
-WHERE ticket_id IN (SELECT ticket_id FROM {database}.fact_ticket_sales
-                    WHERE ingested_at >= now64(3) - INTERVAL 1 DAY)
-GROUP BY ticket_id, version, sign
-HAVING copies > 1;

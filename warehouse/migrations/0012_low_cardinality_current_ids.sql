@@ -1,3 +1,6 @@
+-- replaces checksum 4a3108ebe1aa9386: its view (ticket_sales) lives in warehouse/views,
+-- re-created after the migrations so it passes the LowCardinality names through.
+
 -- The row-level `ticket_sales` dataset is grouped by names (venue x band, band, venue).
 -- With plain Int64 ids, transform() built two name strings for every current ticket and
 -- the GROUP BY hashed them row by row: about 90 ms at scale 1 and 1 s at scale 10 (35 M
@@ -17,23 +20,3 @@ ALTER TABLE {database}.ticket_sales_current
     MODIFY COLUMN band_id LowCardinality(Int64),
     MODIFY COLUMN venue_id LowCardinality(Int64)
 SETTINGS allow_suspicious_low_cardinality_types = 1;
-
--- A view stores its column types when created: re-created (unchanged text from 0008),
--- it passes the LowCardinality names through instead of converting every row back to
--- String.
-CREATE OR REPLACE VIEW {database}.ticket_sales AS
-WITH
-    (SELECT (groupArray(id), groupArray(name)) FROM {database}.bands) AS band_names,
-    (SELECT (groupArray(id), groupArray(name), groupArray(capacity))
-     FROM {database}.venues) AS venue_rows
-SELECT
-    t.ticket_id                                                  AS ticket_id,
-    t.performance_id                                             AS performance_id,
-    transform(t.band_id, band_names.1, band_names.2, '')         AS band_name,
-    transform(t.venue_id, venue_rows.1, venue_rows.2, '')        AS venue_name,
-    t.performance_start                                          AS performance_date,
-    t.purchase_date                                              AS purchase_date,
-    transform(t.venue_id, venue_rows.1, venue_rows.3, toInt64(0)) AS capacity,
-    t.ticket_price                                               AS ticket_price,
-    t.festival_year                                              AS festival_year
-FROM {database}.ticket_sales_current AS t FINAL;

@@ -11,11 +11,9 @@ from contracts.settings import Settings
 from tests.integration.warehouse.warehouse_http import migrated
 from warehouse.executor import ClientExecutor, connect
 from warehouse.migrate import load_migrations, migrate
+from warehouse.views import load_views
 
-VIEWS = ("ticket_sales", "ticket_sales_over_time", "sales_per_venue",
-         "venue_top_bands_by_avg_tickets", "avg_ticket_price_by_band_venue",
-         "live_sales_last_hour", "pipeline_freshness", "dq_tickets_without_band_or_venue",
-         "dq_table_counts", "dq_repeated_deltas")
+VIEWS = tuple(view.name for view in load_views())
 
 
 def schema(executor: ClientExecutor, database: str) -> list[tuple[object, ...]]:

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from tests.unit.warehouse.warehouse_chdb import migrated_database
+from warehouse.ddl import split_statements
 from warehouse.errors import MigrationError
 from warehouse.executor import ChdbExecutor
-from warehouse.migrate import Migration, load_migrations, migrate, split_statements
+from warehouse.migrate import Migration, load_migrations, migrate
+from warehouse.views import load_views
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +45,8 @@ def test_every_statement_is_idempotent_on_its_own(executor: ChdbExecutor) -> Non
     """A run interrupted mid-file is finished by running again: re-apply every statement."""
     database = migrated_database(executor)
     before = schema(executor, database)
-    for migration in load_migrations():
-        for statement in migration.statements(database):
+    for part in [*load_migrations(), *load_views()]:
+        for statement in part.statements(database):
             executor.command(statement)
     assert schema(executor, database) == before
 

@@ -9,14 +9,15 @@ import pytest
 from warehouse.cluster import ClusterOptions, to_cluster
 from warehouse.executor import ChdbExecutor
 from warehouse.migrate import bootstrap_statements, cluster_script, load_migrations
+from warehouse.views import load_views
 
 OPTIONS = ClusterOptions(name="festival")
 
 
 def all_statements() -> list[str]:
     statements = bootstrap_statements("boxoffice", OPTIONS)
-    for migration in load_migrations():
-        statements += migration.statements("boxoffice", OPTIONS)
+    for part in [*load_migrations(), *load_views()]:
+        statements += part.statements("boxoffice", OPTIONS)
     return statements
 
 

@@ -1,7 +1,8 @@
-"""Migrations 0008, 0010 and 0012 make the Superset views faster without changing one
-answer: each view equals its defining question asked the slow way (joins, GROUP BY over
-every row), also with a renamed band, a deleted venue and parts merged or not
-(in-process ClickHouse)."""
+"""The fast forms of the Superset views (warehouse/views, over the projections of
+migrations 0008 and 0010 and the LowCardinality ids of 0012) change not one answer: each
+view equals its defining question asked the slow way (joins, GROUP BY over every row),
+also with a renamed band, a deleted venue and parts merged or not (in-process
+ClickHouse)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,19 @@
+-- Freshness: now minus the newest source heartbeat of the SLOWEST join partition (min
+-- over partitions of the newest), so one stalled partition cannot hide behind the
+-- others. Each partition writes the heartbeats routed to it in the same Kafka
+-- transaction as its facts, naming itself in join_partition. Rows without a partition
+-- (-1, written by processors that did not route heartbeats) count only until
+-- partitioned rows exist.
+CREATE OR REPLACE VIEW {database}.pipeline_freshness AS
+SELECT
+    sum(n) AS heartbeats,
+    fromUnixTimestamp64Milli(min(newest), 'UTC') AS newest_source_heartbeat,
+    (toUnixTimestamp64Milli(now64(3)) - min(newest)) / 1000.0 AS freshness_seconds
+FROM
+(
+    SELECT join_partition, count() AS n, max(source_ts_ms) AS newest
+    FROM {database}.heartbeats
+    WHERE join_partition >= (SELECT if(countIf(join_partition >= 0) > 0, 0, -1)
+                             FROM {database}.heartbeats)
+    GROUP BY join_partition
+);
