@@ -14,7 +14,7 @@ def write_atomically(path: Path, text: str, *, private: bool = False) -> None:
     """Write beside `path` and rename over it; `private` files (credentials) are 0600
     before they hold anything. The temporary file's name is unique, so processes that
     write the same file at once each rename a whole file of their own (with one fixed
-    name, the second rename found the file already moved away and failed)."""
+    name, the second rename would find the file already moved away and fail)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)

@@ -2,14 +2,14 @@
 
 The processing itself (`runner.Runner`: route stage + join stage) runs in one thread
 with librdkafka clients, because Faust's per-event machinery (fetcher, conductor, stream
-buffers, acks) cost several times the join logic, paid twice per change. Faust keeps
+buffers, acks) costs several times the join logic, paid twice per change. Faust keeps
 what it is good at here: the worker process and its signals, the metrics web page that
 `boxoffice status` reads, the metrics timer, and crashing the worker with a clear
 message when the runner meets a failure it cannot recover from.
 
 Faust's own Kafka consumer only joins the small group ``<faust_app_id>-app`` (its leader
 topic): the processing group ``faust_app_id`` is the runner's, so offsets, consumer lag
-and `replay cdc` read the same group as before. See docs/processors.md.
+and `replay cdc` all read that one group. See docs/processors.md.
 """
 
 from __future__ import annotations

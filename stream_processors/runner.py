@@ -1,7 +1,7 @@
 """The worker's processing loop: one librdkafka consumer, two stages, in one thread.
 
 The consumer (group ``faust_app_id``) subscribes to the CDC topics and the join topic and
-is polled in bulk (`consume(n)`): Faust's per-event machinery cost more than the join
+is polled in bulk (`consume(n)`): Faust's per-event machinery costs more than the join
 itself, twice per change. Each poll's CDC records go to the route stage, its join-topic
 records to the join stage, one transaction per join partition. Rebalances happen inside
 `consume`, between batches, so no batch is ever in flight when partitions move.

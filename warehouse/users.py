@@ -25,8 +25,8 @@ def reader_quota(settings: Settings) -> dict[str, int]:
     """The reader's allowance per hour.
 
     The query count is sized for dashboards, not for a guess: the live dashboard refreshes
-    seven charts every 10 s, about 2,500 queries an hour per open screen, so the old fixed
-    10,000 went dark with four screens (and under a test session's 20 Hz dashboard
+    seven charts every 10 s, about 2,500 queries an hour per open screen, so a fixed
+    10,000 would go dark with four screens open (or under a test's 20 Hz dashboard
     reader). The setting's default leaves room for tens of screens; execution time and
     rows read remain the ceiling for a runaway SQL Lab loop.
     """

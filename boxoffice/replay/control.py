@@ -1,5 +1,5 @@
 """Stopping and starting the pipeline's processes around the swap, through the same
-supervisor (pid files, logs, health) that `boxoffice up` used to start them."""
+supervisor (pid files, logs, health) that `boxoffice up` starts them with."""
 
 from __future__ import annotations
 

@@ -35,8 +35,9 @@ SELECT count(), min(newest) FROM (
     GROUP BY join_partition)
 """
 """Each join partition writes every heartbeat in its own transaction with its facts
-(migration 0009): the honest newest heartbeat is the slowest partition's. Rows from
-before per-partition heartbeats (-1) count only until partitioned rows exist."""
+(migration 0009): the honest newest heartbeat is the slowest partition's. Rows without a
+partition (join_partition = -1, the column's default) count only while no partitioned
+row exists, so they can never hide a stalled partition."""
 
 
 def newest_heartbeat_ms(settings: Settings, *, database: str | None = None) -> int | None:

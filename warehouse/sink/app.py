@@ -39,7 +39,7 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         "max.partition.fetch.bytes": 8 * 1024 * 1024,
         # Keep a few batches prefetched (bounded by queued.max.messages.kbytes, 64 MiB)
         # and refill the queue at once: librdkafka's default waits up to a second once
-        # the queue is "full enough", which capped the sink below 250,000 records/s.
+        # the queue is "full enough", which keeps the sink below 250,000 records/s.
         "queued.min.messages": 200_000,
         "fetch.queue.backoff.ms": 10,
         "client.id": "boxoffice-sink",

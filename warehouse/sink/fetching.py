@@ -46,8 +46,8 @@ def report_kafka_error(error: Any) -> None:
 @contextlib.contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """Keep Python's cycle collector out of a fetch: each of the tens of thousands of
-    Message objects one consume() returns is a tracked container, so the collector ran
-    over them again and again (a sixth of the sink's main thread in a profile), and the
+    Message objects one consume() returns is a tracked container, so the collector would
+    run over them again and again (a sixth of the sink's main thread in a profile), and the
     sink makes no reference cycles there for it to find. The messages are freed by
     reference counting before the collector is back on."""
     was_enabled = gc.isenabled()

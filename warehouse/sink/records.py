@@ -199,7 +199,7 @@ def decode_heartbeat(_key: bytes | None, value: bytes | None) -> bytes:
         "heartbeat_ts": _timestamp(data.get("heartbeat_ts"), "heartbeat_ts"),
         "processed_ts_ms": _int(data, "processed_ts_ms"),
     }
-    if "join_partition" in data:  # written per join partition (migration 0009)
+    if "join_partition" in data:  # absent: stored as the column's default, -1 (no partition)
         row["join_partition"] = _int(data, "join_partition")
     return json.dumps(row, separators=(",", ":")).encode()
 

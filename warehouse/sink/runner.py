@@ -16,7 +16,7 @@ fetched before a rebalance touched it are dropped. Records fetched under the pre
 assignment can reach the sink after the rebalance callback ran: the sink's fetch joins
 two consume() calls and the callback may run in the second, and a consume() call that
 fills up returns before librdkafka's own purge of them. A batcher started at such a
-record (b20ff8e) put it in a batch twice once the partition was re-read from the commit.
+record would put it in a batch twice once the partition is re-read from the commit.
 """
 
 from __future__ import annotations
