@@ -120,6 +120,21 @@ class ClickHouseSettings(BaseModel):
     clickhouse_prefer_embedded: bool = Field(
         default=False, description="use the embedded chdb server even if a binary exists"
     )
+    clickhouse_max_request_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024 * 1024,
+        description="embedded server: the largest request body, before and after "
+                    "decompression; the sink's batches are a few MB",
+    )
+    clickhouse_socket_timeout_seconds: float = Field(
+        default=30.0, gt=0,
+        description="embedded server: a connection silent this long is closed "
+                    "(ClickHouse's http_receive_timeout)",
+    )
+    clickhouse_max_connections: int = Field(
+        default=1024, ge=8,
+        description="embedded server: connections served at once (one thread each); "
+                    "more are refused at once with a 503",
+    )
 
 
 class SinkSettings(BaseModel):

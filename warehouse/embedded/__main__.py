@@ -1,4 +1,4 @@
-"""``python -m warehouse.embedded --data-dir D --host H --port P --users-file F``.
+"""``python -m warehouse.embedded --data-dir D --host H --port P --users-file F [limits]``.
 
 Runs in the foreground until SIGTERM or SIGINT, then closes sessions and the engine so
 the data directory is left consistent.
@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from warehouse.embedded.engine import Engine
-from warehouse.embedded.server import EmbeddedClickHouseServer, log
+from warehouse.embedded.server import EmbeddedClickHouseServer, ServerLimits, log
 from warehouse.embedded.service import QueryService
 from warehouse.embedded.sessions import SessionRegistry
 from warehouse.embedded.users import Authenticator, load_users
@@ -29,6 +29,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True, help="HTTP port")
     parser.add_argument("--users-file", type=Path, required=True, help="users JSON")
+    defaults = ServerLimits()
+    parser.add_argument("--max-request-bytes", type=int, default=defaults.max_request_bytes,
+                        help="largest request body, before and after decompression")
+    parser.add_argument("--socket-timeout", type=float,
+                        default=defaults.socket_timeout_seconds,
+                        help="seconds a silent connection is kept")
+    parser.add_argument("--max-connections", type=int, default=defaults.max_connections,
+                        help="connections served at once; more get a 503")
     return parser.parse_args(argv)
 
 
@@ -39,7 +47,10 @@ def main(argv: list[str] | None = None) -> None:
     engine = Engine(args.data_dir)
     sessions = SessionRegistry()
     service = QueryService(engine=engine, authenticator=authenticator, sessions=sessions)
-    server = EmbeddedClickHouseServer((args.host, args.port), service)
+    limits = ServerLimits(max_request_bytes=args.max_request_bytes,
+                          socket_timeout_seconds=args.socket_timeout,
+                          max_connections=args.max_connections)
+    server = EmbeddedClickHouseServer((args.host, args.port), service, limits)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log(f"received {signal.Signals(signum).name}, shutting down")

@@ -14,6 +14,8 @@ UNKNOWN_SETTING = 115
 TIMEOUT_EXCEEDED = 159
 READONLY = 164
 QUOTA_EXCEEDED = 201
+TOO_MANY_SIMULTANEOUS_QUERIES = 202
+TOO_MANY_BYTES = 307
 UNKNOWN_USER = 192
 WRONG_PASSWORD = 193
 REQUIRED_PASSWORD = 194
@@ -31,6 +33,8 @@ _NAMES = {
     TIMEOUT_EXCEEDED: "TIMEOUT_EXCEEDED",
     READONLY: "READONLY",
     QUOTA_EXCEEDED: "QUOTA_EXCEEDED",
+    TOO_MANY_SIMULTANEOUS_QUERIES: "TOO_MANY_SIMULTANEOUS_QUERIES",
+    TOO_MANY_BYTES: "TOO_MANY_BYTES",
     UNKNOWN_USER: "UNKNOWN_USER",
     WRONG_PASSWORD: "WRONG_PASSWORD",
     REQUIRED_PASSWORD: "REQUIRED_PASSWORD",
@@ -53,6 +57,7 @@ _BAD_REQUEST = {
 _NOT_FOUND = {46, 47, 50, 56, 60, 63, 73, 78, 81, 115, 116, 336, 511}
 _STATUS_BY_CODE = {
     NOT_IMPLEMENTED: 501,
+    TOO_MANY_SIMULTANEOUS_QUERIES: 503,
     TIMEOUT_EXCEEDED: 408,
     SESSION_IS_LOCKED: 500,
 }
@@ -65,15 +70,19 @@ _VERSION_RE = re.compile(r"\(version [^)]*\)\s*$")
 class ClickHouseError(Exception):
     """An error as ClickHouse reports it over HTTP: code, name and message."""
 
-    def __init__(self, code: int, message: str, *, name: str | None = None) -> None:
+    def __init__(self, code: int, message: str, *, name: str | None = None,
+                 status: int | None = None) -> None:
         self.code = code
         self.name = name or _NAMES.get(code, "UNKNOWN_EXCEPTION")
         self.message = message
+        self.status = status
+        """An HTTP status of the server's own (413 for a body over the limit), where the
+        code alone would map to a status that says less."""
         super().__init__(f"Code: {code}. {message} ({self.name})")
 
     @property
     def http_status(self) -> int:
-        return http_status_for(self.code)
+        return self.status or http_status_for(self.code)
 
     def body(self, version: str) -> str:
         """The response body text, ``Code: N. DB::Exception: ... (NAME) (version V)``."""
