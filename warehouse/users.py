@@ -17,6 +17,14 @@ from xml.sax.saxutils import escape
 from contracts.settings import Settings
 
 READER_MAX_EXECUTION_SECONDS = 30
+WRITER_PRIVILEGES = ("SELECT", "INSERT", "ALTER", "CREATE DATABASE", "CREATE TABLE",
+                     "CREATE VIEW", "DROP DATABASE", "DROP TABLE", "DROP VIEW", "TRUNCATE",
+                     "OPTIMIZE", "SHOW")
+"""What the sink, the migrations and replay need, and nothing that reaches past the
+database server's own tables: no SOURCES (the file, url, remote, postgresql, mysql, s3,
+hdfs, ... table functions and engines, and `INSERT INTO FUNCTION`), no SYSTEM, no
+dictionaries or functions (a dictionary's source reads files and URLs), no access
+management. A ClickHouse user without a `grants` list has all of these."""
 QUOTA_SECONDS = 3600
 """The quota's interval: one hour, as `clickhouse_reader_queries_per_hour` counts."""
 
@@ -53,8 +61,7 @@ def create_user_statements(settings: Settings) -> list[str]:
     return [
         f"CREATE USER OR REPLACE {writer} IDENTIFIED WITH sha256_hash BY "
         f"'{_sha256(settings.secret('clickhouse_password'))}'",
-        f"GRANT CREATE, ALTER, DROP, INSERT, SELECT, OPTIMIZE, SHOW ON {db}.* TO {writer}",
-        f"GRANT CREATE DATABASE ON {db}.* TO {writer}",
+        f"{writer_grant(f'{db}.*')} TO {writer}",
         f"CREATE SETTINGS PROFILE OR REPLACE {reader}_profile SETTINGS "
         f"readonly = 1 CONST, max_execution_time = {READER_MAX_EXECUTION_SECONDS} CONST",
         f"CREATE USER OR REPLACE {reader} IDENTIFIED WITH sha256_hash BY "
@@ -66,6 +73,30 @@ def create_user_statements(settings: Settings) -> list[str]:
         f"result_rows = {quota['result_rows']}, read_rows = {quota['read_rows']}, "
         f"execution_time = {quota['execution_time']} TO {reader}",
     ]
+
+
+def writer_grant(on: str) -> str:
+    return f"GRANT {', '.join(WRITER_PRIVILEGES)} ON {on}"
+
+
+def engine_users_xml() -> str:
+    """The embedded engine's users file. The engine runs every query as its user
+    `default` (the server's users exist only in the HTTP layer), so `default` gets the
+    writer's privileges and nothing else; the reader is held by readonly = 1 on top."""
+    return f"""<clickhouse>
+  <profiles><default/></profiles>
+  <quotas><default/></quotas>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+      <grants><query>{writer_grant("*.*")}</query></grants>
+    </default>
+  </users>
+</clickhouse>
+"""
 
 
 def users_xml(settings: Settings) -> str:
@@ -99,13 +130,14 @@ def users_xml(settings: Settings) -> str:
       <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
       <profile>default</profile>
       <quota>default</quota>
+      <grants><query>{writer_grant("*.*")}</query></grants>
     </{writer}>
     <{reader}>
       <password_sha256_hex>{_sha256(settings.secret('clickhouse_reader_password'))}</password_sha256_hex>
       <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
       <profile>reader</profile>
       <quota>reader</quota>
-      <allow_databases><database>{db}</database></allow_databases>
+      <grants><query>GRANT SELECT ON {db}.*</query></grants>
     </{reader}>
   </users>
 </clickhouse>

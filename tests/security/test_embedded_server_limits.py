@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import base64
 import socket
-import subprocess
-import sys
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 import zstandard
 
-from tests.providers import free_port
+from tests.support.embedded_server import ANSWER_SECONDS, Server, start_server
 from tests.support.waiting import wait_until
-from warehouse.embedded.users import User, hash_password, write_users_file
 
 MiB = 1 << 20
 LIMIT_BYTES = 16 * MiB
@@ -39,76 +35,18 @@ SLOW_CONNECTIONS = 200
 AUTHENTICATION_FAILED = 516
 TOO_MANY_BYTES = 307
 TOO_MANY_SIMULTANEOUS_QUERIES = 202
-ANSWER_SECONDS = 1.0
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    password: str
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def auth(self) -> tuple[str, str]:
-        return ("writer", self.password)
-
-    def peak_rss_bytes(self) -> int:
-        """The process's peak resident set (VmHWM): what a bomb would have cost."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        raise AssertionError("no VmHWM in /proc status")
-
-    def query_seconds(self, sql: str = "SELECT 1") -> float:
-        """Seconds an authenticated query took; fails if it was not answered."""
-        began = time.perf_counter()
-        response = requests.post(self.url, data=sql, auth=self.auth, timeout=10)
-        assert response.status_code == 200 and response.text == "1\n", response.text
-        return time.perf_counter() - began
-
-    def assert_alive_and_answering(self) -> None:
-        assert self.process.poll() is None, "the embedded server exited"
-        assert self.query_seconds() < ANSWER_SECONDS
-
-
-def start_server(tmp: Path, *, max_request_bytes: int) -> Iterator[Server]:
-    password = base64.b16encode(tmp.name.encode()).decode()[:24] + "Aa1"
-    users = tmp / "users.json"
-    write_users_file(users, [User("writer", hash_password(password))])
-    port = free_port()
-    log = (tmp / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.embedded", "--data-dir", str(tmp / "data"),
-         "--host", "127.0.0.1", "--port", str(port), "--users-file", str(users),
-         "--max-request-bytes", str(max_request_bytes),
-         "--socket-timeout", str(SOCKET_TIMEOUT_SECONDS),
-         "--max-connections", str(MAX_CONNECTIONS)],
-        stdout=log, stderr=subprocess.STDOUT)
-    server = Server(process, port, password)
-
-    def healthy() -> bool:
-        assert process.poll() is None, (tmp / "server.log").read_text()
-        try:
-            return requests.get(f"{server.url}/ping", timeout=2).ok
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_until(healthy, deadline_seconds=120, what="the private embedded server")
-        yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+def limited_server(tmp: Path, max_request_bytes: int) -> Iterator[Server]:
+    return start_server(tmp, limits=(
+        "--max-request-bytes", str(max_request_bytes),
+        "--socket-timeout", str(SOCKET_TIMEOUT_SECONDS),
+        "--max-connections", str(MAX_CONNECTIONS)))
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from start_server(tmp_path_factory.mktemp("limited"), max_request_bytes=LIMIT_BYTES)
+    yield from limited_server(tmp_path_factory.mktemp("limited"), LIMIT_BYTES)
 
 
 def raw_exchange(port: int, head: bytes, body: bytes = b"", *, wait: float = 5.0) -> bytes:
@@ -221,7 +159,7 @@ def test_a_compressed_body_within_the_limit_is_accepted(server: Server) -> None:
 def test_the_bomb_measure_sees_an_unbounded_server(tmp_path: Path) -> None:
     """Negative control: with the limit above the bomb, the same bomb costs the server
     at least its decompressed size in peak memory, so the bound above is what held."""
-    for unbounded in start_server(tmp_path, max_request_bytes=2 * BOMB_BYTES):
+    for unbounded in limited_server(tmp_path, 2 * BOMB_BYTES):
         before = unbounded.peak_rss_bytes()
         requests.post(unbounded.url, data=gzip_bomb(BOMB_BYTES), auth=unbounded.auth,
                       timeout=120, headers={"Content-Encoding": "gzip"})

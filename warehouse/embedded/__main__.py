@@ -43,8 +43,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     started = time.monotonic()
-    authenticator = Authenticator(load_users(args.users_file))
+    users = load_users(args.users_file)
+    authenticator = Authenticator(users)
     engine = Engine(args.data_dir)
+    engine.ensure_databases({user.database for user in users.values() if user.database})
     sessions = SessionRegistry()
     service = QueryService(engine=engine, authenticator=authenticator, sessions=sessions)
     limits = ServerLimits(max_request_bytes=args.max_request_bytes,

@@ -5,6 +5,13 @@ connections to that path may be open, each with its own session state (current d
 ``SET`` values, temporary tables), and queries on different connections run in parallel.
 So a request gets its own connection (a session keeps one), and nothing is serialised
 here beyond what one connection needs.
+
+The engine would let its user read and write any file the process can (local mode
+ignores `user_files_path`) and reach any host through table functions. It boots with a
+users file of its own (`warehouse.users.engine_users_xml`) that grants its `default`
+user the writer's privileges and no SOURCES, so `file()`, `url()`, `postgresql()`,
+`remote()`, `s3()` and the like are refused with ACCESS_DENIED (497), and with empty
+directories for user files and scripts (`executable()` finds nothing to run).
 """
 
 from __future__ import annotations
@@ -15,9 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
+from contracts.files import write_atomically
 from warehouse.embedded.errors import ClickHouseError
 from warehouse.embedded.statement import split_insert, trailing_format
+from warehouse.users import engine_users_xml
 
 SYNTAX_ERROR = 62
 
@@ -49,18 +59,26 @@ class Engine:
 
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
+        config = write_engine_config(data_dir.with_name(data_dir.name + "-config"))
         with _quiet_stdout():
             import chdb
 
             self._chdb = chdb
-            # Held for the server's lifetime: the engine stops when its last connection closes.
-            self._anchor = chdb.connect(str(data_dir))
+            # Held for the server's lifetime: the engine stops when its last connection
+            # closes. Later connections to the path share this engine and its users.
+            self._anchor = chdb.connect(f"{data_dir}?config-file={config}")
         self.data_dir = data_dir
         version, timezone = self.scalar_row("SELECT version(), timezone()")
         self.version = version
         self.timezone = timezone
         rows = self._anchor.query("SELECT name, value FROM system.settings", "TabSeparated")
         self.default_settings = dict(_tsv_rows(rows.bytes()))
+
+    def ensure_databases(self, names: set[str]) -> None:
+        """Create the users' default databases (Atomic, the engine's default engine)."""
+        for name in sorted(names):
+            quoted = name.replace("\\", "\\\\").replace("`", "\\`")
+            self._anchor.query(f"CREATE DATABASE IF NOT EXISTS `{quoted}`", "TabSeparated")
 
     def connect(self) -> Any:
         """A new connection with fresh session state (cheap: well under a millisecond)."""
@@ -72,6 +90,22 @@ class Engine:
 
     def close(self) -> None:
         self._anchor.close()
+
+
+def write_engine_config(directory: Path) -> Path:
+    """The engine's config file and its users file, readable by the owner only."""
+    for sub in ("user_files", "user_scripts"):
+        (directory / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+    users = directory / "users.xml"
+    write_atomically(users, engine_users_xml(), private=True)
+    config = directory / "config.xml"
+    write_atomically(config, f"""<clickhouse>
+  <user_files_path>{escape(str(directory / "user_files"))}/</user_files_path>
+  <user_scripts_path>{escape(str(directory / "user_scripts"))}/</user_scripts_path>
+  <users_config>{escape(str(users))}</users_config>
+</clickhouse>
+""", private=True)
+    return config
 
 
 def run_statement(connection: Any, stream: bytes, default_format: str,

@@ -14,10 +14,11 @@ import json
 import re
 from typing import Any
 
-from warehouse.embedded.engine import Engine, Outcome, run_statement
+from warehouse.embedded.engine import SYNTAX_ERROR, Engine, Outcome, run_statement
 from warehouse.embedded.errors import BAD_ARGUMENTS, READONLY, UNKNOWN_SETTING, ClickHouseError
 from warehouse.embedded.protocol import QueryRequest
 from warehouse.embedded.sessions import SessionRegistry
+from warehouse.embedded.statement import leading_keyword
 from warehouse.embedded.users import Authenticator, User
 
 _SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -81,12 +82,14 @@ class QueryService:
             raise
 
     def _handle(self, user: User, request: QueryRequest) -> Outcome:
+        if user.readonly:
+            self._refuse_control(request.stream)
         changes = self._allowed_changes(user, request.settings)
         get_readonly = request.method in ("GET", "HEAD") and user.readonly == 0
         if request.session_id is None:
             connection = self._open(user, changes, readonly=2 if get_readonly else user.readonly)
             try:
-                return self._run(connection, request)
+                return self._run(connection, request, user)
             finally:
                 connection.close()
         with self.sessions.use(user.name, request.session_id, timeout=request.session_timeout,
@@ -99,7 +102,7 @@ class QueryService:
             if changes:
                 execute(connection, set_statement(changes))
             try:
-                return self._run(connection, request)
+                return self._run(connection, request, user)
             finally:
                 if saved:  # URL settings last one query; the session's own SETs stay
                     with contextlib.suppress(ClickHouseError):
@@ -118,9 +121,10 @@ class QueryService:
             raise
         return connection
 
-    def _run(self, connection: Any, request: QueryRequest) -> Outcome:
-        if request.database:
-            execute(connection, f"USE {sql_identifier(request.database)}")
+    def _run(self, connection: Any, request: QueryRequest, user: User) -> Outcome:
+        database = request.database or user.database
+        if database:
+            execute(connection, f"USE {sql_identifier(database)}")
         return run_statement(connection, request.stream, request.default_format, request.params)
 
     def _base_value(self, user: User, name: str) -> str | None:
@@ -138,6 +142,25 @@ class QueryService:
                 raise ClickHouseError(READONLY,
                                       f"Cannot modify '{name}' setting in readonly mode")
         return {}
+
+    def _refuse_control(self, stream: bytes) -> None:
+        """What readonly = 1 does not stop here: the engine runs every user's queries as
+        its one user, which may KILL its own queries (a reader could stop the sink's
+        inserts), and it runs several `;`-separated statements, which ClickHouse refuses
+        over HTTP; the checks that hold for the first statement must hold for all."""
+        sql = stream[:1 << 20].decode("utf-8", errors="replace")
+        connection = self.engine.connect()
+        try:
+            info = connection._conn.classify_query(sql)
+        except Exception as error:
+            raise ClickHouseError.from_engine(error) from None
+        finally:
+            connection.close()
+        if int(info["statement_count"]) > 1:
+            raise ClickHouseError(SYNTAX_ERROR, "Multi-statements are not allowed",
+                                  name="SYNTAX_ERROR")
+        if leading_keyword(sql) == "KILL":
+            raise ClickHouseError(READONLY, "Cannot execute KILL in readonly mode")
 
     def _refuse_writes(self, connection: Any, stream: bytes) -> None:
         """GET is read-only; within a session readonly=2 could not be undone, so ask the

@@ -5,8 +5,13 @@ Passwords are stored as SHA-256 hex digests (as ClickHouse's ``password_sha256_h
 never in clear::
 
     {"users": {"boxoffice_reader": {"password_sha256_hex": "...", "readonly": 1,
+                                    "database": "boxoffice",
                                     "settings": {"max_execution_time": 60},
                                     "quota": {"interval_seconds": 3600, "queries": 10000}}}}
+
+``database`` is the user's default database, as ClickHouse's ``CREATE USER ... DEFAULT
+DATABASE``: the engine's own default database also resolves unknown names as files,
+which its grants refuse, so a mistyped table would read as a missing FILE grant.
 """
 
 from __future__ import annotations
@@ -43,11 +48,13 @@ class User:
     readonly: int = 0
     settings: dict[str, str] = field(default_factory=dict)
     quota: Quota = field(default_factory=Quota)
+    database: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "password_sha256_hex": self.password_sha256_hex,
             "readonly": self.readonly,
+            "database": self.database,
             "settings": self.settings,
             "quota": {"interval_seconds": self.quota.interval_seconds,
                       "queries": self.quota.queries},
@@ -62,6 +69,7 @@ def user_from_json(name: str, raw: dict[str, Any]) -> User:
         readonly=int(raw.get("readonly", 0)),
         settings={str(k): str(v) for k, v in (raw.get("settings") or {}).items()},
         quota=Quota(int(quota.get("interval_seconds", 3600)), int(quota.get("queries", 0))),
+        database=str(raw["database"]) if raw.get("database") else None,
     )
 
 

@@ -139,10 +139,11 @@ class ClickHouse(Component):
         quota = reader_quota(s)
         return [
             User(name=s.clickhouse_user,
-                 password_sha256_hex=hash_password(s.secret("clickhouse_password"))),
+                 password_sha256_hex=hash_password(s.secret("clickhouse_password")),
+                 database=s.clickhouse_database),
             User(name=s.clickhouse_reader_user,
                  password_sha256_hex=hash_password(s.secret("clickhouse_reader_password")),
-                 readonly=readonly, settings=profile,
+                 readonly=readonly, settings=profile, database=s.clickhouse_database,
                  quota=Quota(interval_seconds=quota["duration_seconds"],
                              queries=quota["queries"])),
         ]
