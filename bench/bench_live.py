@@ -161,7 +161,10 @@ class Probes:
         self._thread.join(60)
 
 
-def _percentiles(samples: list[float]) -> dict[str, float | int | None]:
+def percentiles(samples: list[float]) -> dict[str, float | int | None]:
+    """n, p50, p95, p99 and max of latency samples (None where too few to say).
+
+    Public so the harness's unit tests check the figures the report prints."""
     if len(samples) < 2:
         return {"n": len(samples), "p50_s": samples[0] if samples else None,
                 "p95_s": None, "p99_s": None, "max_s": samples[0] if samples else None}
@@ -203,16 +206,23 @@ def _range_filter(low: int, high: int) -> str:
 
 def _drain(settings: Settings, client: Any, low: int, high: int) -> float | None:
     """Seconds until every ticket of the step is visible (None: not within the limit)."""
+    from tests.support.waiting import wait_until
+
     expected = _source_count(settings, low, high)
     began = time.monotonic()
     db = settings.clickhouse_database
-    while time.monotonic() - began < DRAIN_LIMIT_S * 4:
+
+    def drained() -> bool:
         seen = client.query(f"SELECT uniqExact(ticket_id) FROM {db}.fact_ticket_sales "
                             f"WHERE {_range_filter(low, high)}").result_rows[0][0]
-        if seen >= expected:
-            return round(time.monotonic() - began, 2)
-        time.sleep(0.1)
-    return None
+        return bool(seen >= expected)
+
+    try:
+        wait_until(drained, deadline_seconds=DRAIN_LIMIT_S * 4, poll=0.1,
+                   what="every ticket of the step in ClickHouse")
+    except AssertionError:
+        return None  # not drained within the limit: the step did not keep up
+    return round(time.monotonic() - began, 2)
 
 
 def _per_purchase(settings: Settings, client: Any, low: int, high: int
@@ -260,8 +270,8 @@ def step(settings: Settings, rate: float, seconds: float) -> dict[str, Any]:
         lags, first, last = _per_purchase(settings, client, low, high)
     finally:
         client.close()
-    every = _percentiles(lags)
-    early, late = _percentiles(first), _percentiles(last)
+    every = percentiles(lags)
+    early, late = percentiles(first), percentiles(last)
     kept_up = bool(drain is not None and drain <= DRAIN_LIMIT_S
                    and late["p95_s"] is not None and early["p95_s"] is not None
                    and late["p95_s"] <= early["p95_s"] + 1.0
@@ -270,8 +280,8 @@ def step(settings: Settings, rate: float, seconds: float) -> dict[str, Any]:
     return {
         "offered_per_s": rate, **offered, "seconds": seconds, "settled_marker_s": settled,
         "per_purchase": every, "first_third": early, "last_third": late,
-        "markers": {**_percentiles(probes.markers), "lost": probes.failures},
-        "heartbeat_freshness": {**_percentiles(probes.freshness),
+        "markers": {**percentiles(probes.markers), "lost": probes.failures},
+        "heartbeat_freshness": {**percentiles(probes.freshness),
                                 "error": probes.freshness_error},
         "drain_s": drain, "generator_delivered": delivered, "pipeline_kept_up": kept_up,
         "sustainable": kept_up,
@@ -322,16 +332,17 @@ def run(settings: Settings, *, rates: list[float], seconds: float, ramp: bool,
         "max_sustainable_offered_per_s": max((s["offered_per_s"] for s in sustainable),
                                              default=None),
         "max_generated_per_s": max(s["achieved_per_s"] for s in steps),
-        "max_is_a_lower_bound": _generator_limited(steps),
+        "max_is_a_lower_bound": generator_limited(steps),
         "target_p99_s": TARGET_P99_S, "target_rate_per_s": TARGET_RATE,
         "met": bool(at_target and at_target["generator_delivered"] and p99 is not None
                     and p99 < TARGET_P99_S),
     }
 
 
-def _generator_limited(steps: list[dict[str, Any]]) -> bool:
+def generator_limited(steps: list[dict[str, Any]]) -> bool:
     """True when the pipeline kept up with the most the generators delivered: the
-    maximum sustainable rate is then the generators' limit, a lower bound."""
+    maximum sustainable rate is then the generators' limit, a lower bound. Public so
+    the harness's unit tests check the claim the report makes."""
     return bool(max(steps, key=lambda s: s["achieved_per_s"])["sustainable"])
 
 

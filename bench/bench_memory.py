@@ -43,8 +43,9 @@ def _status_kib(pid: int, field_name: str) -> int | None:
     return 0  # kernel threads have no Vm* lines
 
 
-def _children() -> dict[int, list[int]]:
-    """ppid -> pids, from one pass over /proc."""
+def children() -> dict[int, list[int]]:
+    """ppid -> pids, from one pass over /proc: what `process_tree` walks. Public so the
+    harness's unit tests check it against this very process."""
     tree: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -86,7 +87,7 @@ class MemorySampler:
     _thread: threading.Thread | None = None
 
     def sample(self) -> None:
-        tree = _children()
+        tree = children()
         for name, root in supervised_pids(self.settings).items():
             pids = process_tree(root, tree)
             rss = sum(_status_kib(pid, "VmRSS") or 0 for pid in pids)

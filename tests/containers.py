@@ -12,7 +12,6 @@ reaches ClickHouse inside that network.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from boxoffice.compose import compose_env
 from boxoffice.stack.components import stack_components
 from boxoffice.stack.supervisor import Supervisor
 from contracts.settings import REPO_ROOT, Settings
+from tests.support.waiting import wait_until
 
 DEADLINE_SECONDS = 240.0
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -155,10 +155,12 @@ class ContainerProvider:
         self.network.remove()
 
     def _wait_healthy(self, name: str) -> None:
-        component = self.supervisor.component(name)
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while not component.is_healthy():
-            if time.monotonic() > deadline:
-                logs = self.containers[name].get_logs()
-                raise RuntimeError(f"{name} container not healthy: {logs[-1][-2000:]!r}")
-            time.sleep(1)
+        """Wait for the container's health probe; if it never passes, a RuntimeError
+        carrying the container's last log lines, which are what explain it."""
+        try:
+            wait_until(self.supervisor.component(name).is_healthy,
+                       deadline_seconds=DEADLINE_SECONDS, poll=1.0,
+                       what=f"the {name} container to be healthy")
+        except AssertionError as exc:
+            logs = self.containers[name].get_logs()
+            raise RuntimeError(f"{name} container not healthy: {logs[-1][-2000:]!r}") from exc

@@ -18,7 +18,7 @@ import pytest
 from connectors.seed import seed
 from contracts.settings import REPO_ROOT, Settings
 from tests.chaos import matrix
-from tests.chaos.pipeline import ChaosPipeline, _say, explain
+from tests.chaos.pipeline import ChaosPipeline, explain, say
 from tests.chaos.scenario import Outcome
 from tests.native import NativeProvider
 
@@ -33,7 +33,7 @@ def chaos(service_provider: object, postgres: Settings, kafka: Settings, connect
         "the chaos suite signals the processes the supervisor started; run it with the "
         "native provider (BOXOFFICE_TEST_PROVIDER=native)")
     started = time.monotonic()
-    pipeline = ChaosPipeline.create(postgres, f"chaos_{uuid.uuid4().hex[:8]}", say=_say)
+    pipeline = ChaosPipeline.create(postgres, f"chaos_{uuid.uuid4().hex[:8]}", say=say)
     try:
         pipeline.up()
         seed(pipeline.settings, scale=SEED_SCALE, seed_value=17)

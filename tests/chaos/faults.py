@@ -12,6 +12,7 @@ import signal
 import time
 
 from boxoffice.stack.supervisor import Supervisor
+from tests.support.waiting import wait_until
 
 GONE_DEADLINE_SECONDS = 15.0
 
@@ -30,10 +31,9 @@ def kill9(supervisor: Supervisor, name: str) -> None:
     """SIGKILL the component's process group and wait until the supervisor sees it gone."""
     target = pid(supervisor, name)
     os.killpg(target, signal.SIGKILL)
-    deadline = time.monotonic() + GONE_DEADLINE_SECONDS
-    while supervisor.pid_of(supervisor.component(name)) is not None:
-        assert time.monotonic() < deadline, f"{name} (pid {target}) survived SIGKILL"
-        time.sleep(0.1)
+    wait_until(lambda: supervisor.pid_of(supervisor.component(name)) is None,
+               deadline_seconds=GONE_DEADLINE_SECONDS, poll=0.1,
+               what=f"{name} (pid {target}) to be gone after SIGKILL")
     _say(f"{name}: killed (pid {target})")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -25,6 +24,7 @@ from connectors.seed import seed
 from connectors.traffic import TrafficResult, sell
 from contracts.settings import Settings
 from tests.integration.superset.charts_api import chart_rows
+from tests.support.waiting import wait_until
 
 TWO_REFRESH_INTERVALS_SECONDS = 20.0
 MOVES = 3
@@ -57,6 +57,23 @@ def _tickets_today(admin: SupersetClient) -> int:
     return int(row["sum_tickets"] or 0)
 
 
+def _next_move(admin: SupersetClient, seen: list[int]) -> int:
+    """'Tickets today' once it differs from the last number seen; a timeout says where
+    it stayed and what it showed before, which tells a stuck pipeline from a slow one."""
+    now = [seen[-1]]
+
+    def moved() -> bool:
+        now[0] = _tickets_today(admin)
+        return now[0] != seen[-1]
+
+    try:
+        wait_until(moved, deadline_seconds=TWO_REFRESH_INTERVALS_SECONDS, poll=1.0,
+                   what="'Tickets today' to move while sell ran")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: it stayed at {now[0]} (seen so far: {seen})") from None
+    return now[0]
+
+
 def test_live_numbers_move_while_sell_runs(live_pipeline: Settings) -> None:
     settings = live_pipeline
     admin = logged_in_client(settings)
@@ -68,13 +85,7 @@ def test_live_numbers_move_while_sell_runs(live_pipeline: Settings) -> None:
     try:
         seen = [_tickets_today(admin)]
         for _ in range(MOVES):
-            deadline = time.monotonic() + TWO_REFRESH_INTERVALS_SECONDS
-            while (now := _tickets_today(admin)) == seen[-1]:
-                assert time.monotonic() < deadline, (
-                    f"'Tickets today' stayed at {now} for {TWO_REFRESH_INTERVALS_SECONDS:.0f} s "
-                    f"while sell ran (seen so far: {seen})")
-                time.sleep(1.0)
-            seen.append(now)
+            seen.append(_next_move(admin, seen))
         print(f"[live] 'Tickets today' moved: {seen}")
     finally:
         seller.join()

@@ -11,7 +11,6 @@ purchase is visible in ClickHouse, so everything the scans look at has gone thro
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from connectors.db import connect
 from connectors.seed import seed
 from contracts.settings import Settings
 from tests.support.isolated_pipeline import IsolatedPipeline
+from tests.support.waiting import wait_until
 from warehouse.executor import connect as ch_connect
 
 CATCH_UP_SECONDS = 300.0
@@ -64,18 +64,13 @@ def _insert_canaries(settings: Settings, tag: str) -> tuple[tuple[str, ...], int
 def _wait_visible(settings: Settings, ticket: int) -> None:
     client = ch_connect(settings, reader=True)
     db = settings.clickhouse_database
-    deadline = time.monotonic() + CATCH_UP_SECONDS
     try:
-        while time.monotonic() < deadline:
-            rows = client.query(f"SELECT count() FROM {db}.fact_ticket_sales "
-                                f"WHERE ticket_id = {ticket}").result_rows
-            if rows[0][0]:
-                return
-            time.sleep(0.2)
+        wait_until(lambda: client.query(f"SELECT count() FROM {db}.fact_ticket_sales "
+                                        f"WHERE ticket_id = {ticket}").result_rows[0][0],
+                   deadline_seconds=CATCH_UP_SECONDS, poll=0.2,
+                   what=f"canary ticket {ticket} in ClickHouse (the pipeline flowing)")
     finally:
         client.close()
-    raise AssertionError(f"canary ticket {ticket} not in ClickHouse after "
-                         f"{CATCH_UP_SECONDS:.0f} s: the pipeline is not flowing")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from typing import Any
 
 from boxoffice.stack.components import stack_components
@@ -24,6 +23,7 @@ from contracts.tables import BUSINESS_TABLES
 from contracts.topics import cdc_topic
 from tests.integration.connectors.test_seed_and_sell import counts
 from tests.integration.connectors.topics import Event, read_all
+from tests.support.waiting import wait_until
 
 COLUMNS = {"bands": ("fee",), "venues": ("capacity",),
            "performances": ("band_id", "venue_id"), "people": (),
@@ -64,6 +64,26 @@ def _difference(found: dict[int, tuple[Any, ...]], expected: dict[int, tuple[Any
             f"{len(changed)} with other values {changed[:10]}")
 
 
+def _matching_topic(settings: Settings, table: str) -> list[Event]:
+    """The table's topic once its replay equals the source. A timeout names the
+    difference and the connector's state: together they tell a gap from a stuck task."""
+    expected = _source_state(settings, table)
+    events: list[Event] = []
+
+    def matches() -> bool:
+        events[:] = read_all(settings, cdc_topic(settings, table), timeout=60)
+        return _topic_state(events, table) == expected
+
+    try:
+        wait_until(matches, deadline_seconds=180, poll=1.0,
+                   what=f"the {table} topic to match the source")
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc}: {_difference(_topic_state(events, table), expected)}; connector "
+            f"{manage.status(settings).as_dict()}") from None
+    return events
+
+
 def _duplicates(events: list[Event]) -> int:
     seen: set[tuple[Any, ...]] = set()
     dupes = 0
@@ -90,10 +110,8 @@ def test_kill_connect_during_sell_loses_nothing(captured_source: Settings) -> No
     seller = threading.Thread(target=lambda: result.append(
         sell(s, rate=60, duration=20, seed=21)))
     seller.start()
-    deadline = time.monotonic() + 30
-    while counts(s)["purchases"] <= before["purchases"] + 50:  # traffic is flowing
-        assert time.monotonic() < deadline, "sell made no purchases"
-        time.sleep(0.2)
+    wait_until(lambda: counts(s)["purchases"] > before["purchases"] + 50,
+               deadline_seconds=30, poll=0.2, what="sell's purchases (traffic flowing)")
     pid = supervisor.pid_of(component)
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
@@ -102,18 +120,5 @@ def test_kill_connect_during_sell_loses_nothing(captured_source: Settings) -> No
     assert result and result[0].transactions > 0
     manage.wait_running(s, deadline_seconds=180)
 
-    dupes = 0
-    for table in BUSINESS_TABLES:
-        expected = _source_state(s, table)
-        deadline = time.monotonic() + 180
-        while True:
-            events = read_all(s, cdc_topic(s, table), timeout=60)
-            if _topic_state(events, table) == expected:
-                break
-            assert time.monotonic() < deadline, (
-                f"{table}: topic never matched the source: "
-                f"{_difference(_topic_state(events, table), expected)}; connector "
-                f"{manage.status(s).as_dict()}")
-            time.sleep(1.0)
-        dupes += _duplicates(events)
+    dupes = sum(_duplicates(_matching_topic(s, table)) for table in BUSINESS_TABLES)
     print(f"duplicates after kill -9: {dupes}")

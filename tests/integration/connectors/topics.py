@@ -13,6 +13,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from contracts.settings import Settings
+from tests.support.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -91,21 +92,28 @@ NOT_YET = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
 def wait_for(settings: Settings, topic: str, condition: Callable[[list[Event]], bool], *,
              deadline_seconds: float = 90.0) -> list[Event]:
     """Re-read `topic` until `condition(events)` holds; AssertionError at the deadline."""
-    deadline = time.monotonic() + deadline_seconds
     events: list[Event] = []
-    while time.monotonic() < deadline:
-        try:
-            events = read_all(settings, topic)
-        except KeyError:  # the connector has not created the topic yet
-            events = []
-        except KafkaException as exc:
-            # a topic Debezium has just created is listed before its partitions have a
-            # leader (NOT_LEADER_FOR_PARTITION on the watermarks, seen in CI): not yet
-            if not exc.args[0].retriable() and exc.args[0].code() not in NOT_YET:
-                raise
-            events = []
-        if condition(events):
-            return events
-        time.sleep(0.5)
-    raise AssertionError(f"{topic}: condition not met after {deadline_seconds:.0f} s; "
-                         f"{len(events)} events read")
+
+    def met() -> bool:
+        events[:] = _read_once_created(settings, topic)
+        return condition(events)
+
+    try:
+        wait_until(met, deadline_seconds=deadline_seconds, what=f"{topic} to meet the condition")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {len(events)} events read") from None
+    return events
+
+
+def _read_once_created(settings: Settings, topic: str) -> list[Event]:
+    """`read_all`, or no events while the connector is still creating the topic."""
+    try:
+        return read_all(settings, topic)
+    except KeyError:  # the connector has not created the topic yet
+        return []
+    except KafkaException as exc:
+        # a topic Debezium has just created is listed before its partitions have a
+        # leader (NOT_LEADER_FOR_PARTITION on the watermarks, seen in CI): not yet
+        if not exc.args[0].retriable() and exc.args[0].code() not in NOT_YET:
+            raise
+        return []

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from connectors.db import connect as pg_connect
 from contracts.settings import Settings
+from tests.support.waiting import wait_until
 from warehouse.executor import connect as ch_connect
 
 POLL_SECONDS = 0.05
@@ -48,14 +49,13 @@ def measure(settings: Settings, *, deadline_seconds: float = 60.0) -> Marker:
     db = settings.clickhouse_database
     try:
         ticket_id, committed_at = insert_marker(settings)
-        deadline = time.monotonic() + deadline_seconds
-        while time.monotonic() < deadline:
+
+        def visible() -> Marker | None:
             rows = client.query(f"SELECT count() FROM {db}.fact_ticket_sales "
                                 f"WHERE ticket_id = {ticket_id}").result_rows
-            if rows[0][0]:
-                return Marker(ticket_id, committed_at, time.time())
-            time.sleep(POLL_SECONDS)
-        raise AssertionError(f"marker ticket {ticket_id} not in ClickHouse after "
-                             f"{deadline_seconds:.0f} s")
+            return Marker(ticket_id, committed_at, time.time()) if rows[0][0] else None
+
+        return wait_until(visible, deadline_seconds=deadline_seconds, poll=POLL_SECONDS,
+                          what=f"marker ticket {ticket_id} in ClickHouse")
     finally:
         client.close()

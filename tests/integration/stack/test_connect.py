@@ -5,9 +5,9 @@ throw-away Postgres connector that snapshots and streams through the worker sett
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +19,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 from boxoffice.stack.components.connect import INTERNAL_TOPICS, LOOPBACK, POSTGRES_CONNECTOR
 from contracts.settings import Settings
 from tests.integration.stack.kafka_clients import drain
+from tests.support.waiting import wait_until
 
 
 def _rest(settings: Settings) -> str:
@@ -131,32 +132,47 @@ def test_a_debezium_connector_snapshots_and_streams_exactly_once(
         _drop_slot(connect, schema)
 
 
+def _states(status: dict[str, Any]) -> list[str]:
+    """The connector's state, then its tasks' ([] before the first answer)."""
+    if not status:
+        return []
+    return [status["connector"]["state"], *(t["state"] for t in status.get("tasks", []))]
+
+
 def _wait_running(url: str) -> None:
-    deadline = time.monotonic() + 90
+    """The connector and its tasks RUNNING; a FAILED one fails at once, with its trace."""
     status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+
+    def settled() -> bool:
+        """RUNNING everywhere (with at least one task), or FAILED somewhere: no wait
+        mends that."""
         response = requests.get(f"{url}/status", timeout=5)
         if response.ok:
-            status = response.json()
-            tasks = status.get("tasks", [])
-            states = [status["connector"]["state"], *(t["state"] for t in tasks)]
-            if tasks and all(s == "RUNNING" for s in states):
-                return
-            assert "FAILED" not in states, json.dumps(status)[:3000]
-        time.sleep(0.5)
-    raise AssertionError(f"connector not RUNNING: {status}")
+            status.clear()
+            status.update(response.json())
+        states = _states(status)
+        return "FAILED" in states or (len(states) > 1 and all(s == "RUNNING" for s in states))
+
+    try:
+        wait_until(settled, deadline_seconds=90, what="the connector and its tasks RUNNING")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; status {status}") from None
+    assert "FAILED" not in _states(status), json.dumps(status)[:3000]
 
 
 def _drop_slot(settings: Settings, slot: str) -> None:
-    """The task drops its slot on stop; make sure, once the walsender has let go."""
-    deadline = time.monotonic() + 60
+    """The task drops its slot on stop; make sure, once the walsender has let go.
+
+    Best effort, called from the test's `finally`: a slot still held after the deadline
+    is left alone rather than raised about, which would hide the test's own outcome."""
     with _pg(settings) as conn, conn.cursor() as cur:
-        while time.monotonic() < deadline:
+
+        def gone() -> bool:
             cur.execute("select active from pg_replication_slots where slot_name = %s", (slot,))
             row = cur.fetchone()
-            if row is None:
-                return
-            if not row[0]:
+            if row is not None and not row[0]:
                 cur.execute("select pg_drop_replication_slot(%s)", (slot,))
-                return
-            time.sleep(0.5)
+            return row is None or not row[0]
+
+        with contextlib.suppress(AssertionError):
+            wait_until(gone, deadline_seconds=60, what=f"slot {slot} released and dropped")

@@ -24,6 +24,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 
 from contracts.settings import REPO_ROOT, Settings
 from tests.integration.stack.kafka_clients import create_topic, drain
+from tests.support.waiting import wait_until
 
 KEYS = ["a", "b", "a", "c", "a", "b"]
 
@@ -221,12 +222,16 @@ def _wait_for_group_commit(settings: Settings, group: str, topic: str, *,
 
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     request = ConsumerGroupTopicPartitions(group, [CkPartition(topic, p) for p in range(3)])
-    deadline = time.monotonic() + 60
-    total = -1
-    while time.monotonic() < deadline:
+    committed: list[int] = [-1]
+
+    def all_committed() -> bool:
         [future] = admin.list_consumer_group_offsets([request]).values()
-        total = sum(max(tp.offset, 0) for tp in future.result(timeout=10).topic_partitions)
-        if total == expected:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"group {group} committed {total} of {expected} records")
+        committed.append(sum(max(tp.offset, 0)
+                             for tp in future.result(timeout=10).topic_partitions))
+        return committed[-1] == expected
+
+    try:
+        wait_until(all_committed, deadline_seconds=60, what=f"group {group}'s commits")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; group {group} committed {committed[-1]} of {expected} "
+                             "records") from None

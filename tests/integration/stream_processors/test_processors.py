@@ -7,7 +7,6 @@ sink), summed by sign, equals the join of the source model's final state.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import requests
@@ -25,6 +24,11 @@ from tests.integration.stream_processors.harness import (
     stop,
     workload,
 )
+from tests.support.waiting import wait_until
+
+WAIT_SECONDS = 120.0
+"""How long a worker gets to own partitions or write its first facts."""
+POLL_SECONDS = 0.2
 
 
 def _wait_equal(settings: Settings, expected: object, *, deadline_s: float = 180.0) -> None:
@@ -37,15 +41,6 @@ def _wait_equal(settings: Settings, expected: object, *, deadline_s: float = 180
                        f"{len(expected - got)} missing of {sum(expected.values())}")  # type: ignore[attr-defined,operator]
     finally:
         reader.close()
-
-
-def _wait_for(predicate: object, *, deadline_s: float = 120.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not reached before the deadline")
 
 
 def _facts_seen(settings: Settings, reader: TopicReader, at_least: int) -> bool:
@@ -111,7 +106,9 @@ def test_kill_9_three_times_mid_stream_still_equal(proc_settings: Settings,
             seen = len(reader.records)
             produce_changes(proc_settings, chunk)
             worker = start_worker(proc_settings, index=0, log=log)
-            _wait_for(lambda seen=seen: _facts_seen(proc_settings, reader, seen + 1))
+            wait_until(lambda seen=seen: _facts_seen(proc_settings, reader, seen + 1),  # type: ignore[misc]
+                       deadline_seconds=WAIT_SECONDS, poll=POLL_SECONDS,
+                       what=f"a fact beyond the {seen} read before the restart")
             stop(worker, kill=True)  # kill -9 while the chunk is being processed
         produce_changes(proc_settings, chunks[3])
         worker = start_worker(proc_settings, index=0, log=log)
@@ -133,10 +130,13 @@ def test_two_workers_one_stopped_mid_stream_still_equal(proc_settings: Settings,
     second = start_worker(proc_settings, index=1, log=logs[1])
     reader = TopicReader(proc_settings, proc_settings.facts_topic)
     try:
-        _wait_for(lambda: all("now owns join partitions [" in p.read_text()
-                              for p in logs if p.exists()) and all(p.exists() for p in logs))
+        wait_until(lambda: all("now owns join partitions [" in p.read_text()
+                               for p in logs if p.exists()) and all(p.exists() for p in logs),
+                   deadline_seconds=WAIT_SECONDS, poll=POLL_SECONDS,
+                   what="both workers to own join partitions")
         produce_changes(proc_settings, model.changes[:half])
-        _wait_for(lambda: _facts_seen(proc_settings, reader, 1))
+        wait_until(lambda: _facts_seen(proc_settings, reader, 1), deadline_seconds=WAIT_SECONDS,
+                   poll=POLL_SECONDS, what="the first fact")
         stop(second)  # a clean stop: the group rebalances at once
         produce_changes(proc_settings, model.changes[half:])
         _wait_equal(proc_settings, model.expected_join())
@@ -160,7 +160,8 @@ def test_a_fenced_transaction_is_recovered_in_process(proc_settings: Settings,
     worker = start_worker(proc_settings, index=0, log=log)
     reader = TopicReader(proc_settings, proc_settings.facts_topic)
     try:
-        _wait_for(lambda: _facts_seen(proc_settings, reader, 1))
+        wait_until(lambda: _facts_seen(proc_settings, reader, 1), deadline_seconds=WAIT_SECONDS,
+                   poll=POLL_SECONDS, what="the first fact")
         for partition in range(proc_settings.kafka_partitions):
             usurper = Producer({"bootstrap.servers": proc_settings.kafka_bootstrap,
                                 "transactional.id":

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from bench import record, report
-from bench.bench_live import _generator_limited, _percentiles
-from bench.bench_memory import _children, process_tree
+from bench.bench_live import generator_limited, percentiles
+from bench.bench_memory import children, process_tree
 
 
 def test_percentiles_of_a_known_distribution() -> None:
-    figures = _percentiles([i / 100 for i in range(1, 101)])
+    figures = percentiles([i / 100 for i in range(1, 101)])
     assert figures["n"] == 100
     assert figures["p50_s"] == pytest.approx(0.505, abs=0.01)
     assert figures["p99_s"] == pytest.approx(0.99, abs=0.01)
@@ -22,21 +22,21 @@ def test_percentiles_of_a_known_distribution() -> None:
 
 
 def test_percentiles_of_too_few_samples_say_so() -> None:
-    assert _percentiles([])["p99_s"] is None
-    assert _percentiles([0.3])["p50_s"] == 0.3
+    assert percentiles([])["p99_s"] is None
+    assert percentiles([0.3])["p50_s"] == 0.3
 
 
 def test_the_fastest_step_kept_up_means_the_maximum_is_a_lower_bound() -> None:
     steps = [{"achieved_per_s": 200.0, "sustainable": True},
              {"achieved_per_s": 700.0, "sustainable": True},
              {"achieved_per_s": 500.0, "sustainable": False}]
-    assert _generator_limited(steps)
+    assert generator_limited(steps)
     steps[1]["sustainable"] = False
-    assert not _generator_limited(steps)
+    assert not generator_limited(steps)
 
 
 def test_this_process_is_in_its_parents_tree() -> None:
-    tree = _children()
+    tree = children()
     assert os.getpid() in process_tree(os.getppid(), tree)
 
 

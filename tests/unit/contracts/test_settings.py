@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
+from boxoffice.errors import ComponentError
+from boxoffice.stack import supervisor as supervision
+from boxoffice.stack.component import Component, LaunchSpec
 from contracts.settings import GENERATED_SECRETS, Settings, load_settings
 
 
@@ -55,9 +59,34 @@ def test_paths_are_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.tools == tmp_path / "state" / "tools"
 
 
-def test_a_busy_port_names_the_variable_that_moves_it(tmp_path: Path) -> None:
-    from boxoffice.stack.supervisor import Supervisor
+class _OnKafkaPort(Component):
+    """A component listening on the Kafka port; never launched, its port is taken."""
 
-    settings = load_settings(state_dir=tmp_path, kafka_port=45678)
-    supervisor = Supervisor(settings=settings, components=[])
-    assert supervisor._port_variable(45678) == "BOXOFFICE_KAFKA_PORT"
+    name = "broker"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"broker": self.settings.kafka_port}
+
+    def launch_spec(self) -> LaunchSpec:
+        raise AssertionError("launched although its port is taken")
+
+    def is_healthy(self) -> bool:
+        return False
+
+
+def test_a_busy_port_names_the_variable_that_moves_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The grace period lets a just-killed process release its port; this one never will.
+    monkeypatch.setattr(supervision, "PORT_RELEASE_GRACE_SECONDS", 0.0)
+    host = load_settings(state_dir=tmp_path).bind_host
+    with socket.socket() as holder:
+        holder.bind((host, 0))
+        holder.listen()
+        settings = load_settings(state_dir=tmp_path, kafka_port=holder.getsockname()[1])
+        supervisor = supervision.Supervisor(settings=settings,
+                                            components=[_OnKafkaPort(settings=settings)])
+        with pytest.raises(ComponentError, match="choose another port with "
+                                                 "BOXOFFICE_KAFKA_PORT"):
+            supervisor.up(progress=lambda _line: None)
