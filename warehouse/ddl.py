@@ -10,6 +10,7 @@ import re
 
 from warehouse.cluster import ClusterOptions, to_cluster
 from warehouse.errors import MigrationError
+from warehouse.executor import Executor
 
 
 def split_statements(sql: str) -> list[str]:
@@ -26,3 +27,16 @@ def render(sql: str, database: str, cluster: ClusterOptions | None = None) -> li
         raise MigrationError(f"database name {database!r} is not a plain identifier")
     statements = split_statements(sql.replace("{database}", database))
     return [to_cluster(s, cluster) for s in statements] if cluster else statements
+
+
+def run_file(executor: Executor, statements: list[str], *, file: str) -> None:
+    """Run a file's statements in order; a failure names the file and the statement, and
+    says that running again is safe (every statement is idempotent)."""
+    for statement in statements:
+        try:
+            executor.command(statement)
+        except Exception as exc:
+            raise MigrationError(
+                f"{file} failed on statement:\n{statement}\nClickHouse said: {exc}\nFix the "
+                "file and run `boxoffice warehouse migrate` again (applied statements are "
+                "idempotent).") from exc

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse.cluster import ClusterOptions
-from warehouse.ddl import render
+from warehouse.ddl import render, run_file
 from warehouse.errors import MigrationError
 from warehouse.executor import Executor
 from warehouse.views import View, apply_views, load_views
@@ -123,15 +123,8 @@ def migrate(
                     f"was applied to {database}; revert the edit and add a new migration")
             continue
         progress(f"applying {migration.version:04d}_{migration.name}")
-        for statement in migration.statements(database, cluster):
-            try:
-                executor.command(statement)
-            except Exception as exc:
-                raise MigrationError(
-                    f"migration {migration.version:04d}_{migration.name} failed on "
-                    f"statement:\n{statement}\nClickHouse said: {exc}\nFix the file and "
-                    "run `boxoffice warehouse migrate` again (applied statements are "
-                    "idempotent).") from exc
+        run_file(executor, migration.statements(database, cluster),
+                 file=f"migration {migration.version:04d}_{migration.name}")
         _record(executor, database, migration)
         applied.append(migration.version)
     apply_views(executor, database, views, cluster=cluster, progress=progress)

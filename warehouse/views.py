@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse.cluster import ClusterOptions
-from warehouse.ddl import render, split_statements
+from warehouse.ddl import render, run_file, split_statements
 from warehouse.errors import MigrationError
 from warehouse.executor import Executor
 
@@ -88,11 +88,5 @@ def apply_views(executor: Executor, database: str, views: list[View], *,
     if views:
         progress(f"re-creating {len(views)} views from warehouse/views")
     for view in views:
-        for statement in view.statements(database, cluster):
-            try:
-                executor.command(statement)
-            except Exception as exc:
-                raise MigrationError(
-                    f"view {view.name} (warehouse/views/{view.name}.sql) failed:\n"
-                    f"{statement}\nClickHouse said: {exc}\nFix the file and run "
-                    "`boxoffice warehouse migrate` again.") from exc
+        run_file(executor, view.statements(database, cluster),
+                 file=f"view {view.name} (warehouse/views/{view.name}.sql)")
