@@ -37,7 +37,10 @@ def _agree(chart: Callable[[], Any], truth: Callable[[], Any], what: str) -> Any
         answers["chart"], answers["clickhouse"] = chart(), truth()
         return bool(answers["chart"] == answers["clickhouse"])
 
-    wait_until(same, deadline_seconds=EVENTUALLY_SECONDS, what=f"{what}: {answers}")
+    try:
+        wait_until(same, deadline_seconds=EVENTUALLY_SECONDS, what=what)
+    except AssertionError as timeout:  # name the last two answers, not the empty dict
+        raise AssertionError(f"{timeout}; last answers: {answers}") from None
     return answers["chart"]
 
 
