@@ -22,6 +22,13 @@ from boxoffice.stack.component import Component, LaunchSpec, Progress
 from boxoffice.stack.install import apt_install
 
 SERVICE_USER = "postgres"
+HBA_CONF = """\
+# Written by boxoffice on every start (boxoffice/stack/components/postgres.py).
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+local   all       all                 scram-sha-256
+host    all       all   127.0.0.1/32  scram-sha-256
+host    all       all   ::1/128       scram-sha-256
+"""
 
 
 class Postgres(Component):
@@ -58,12 +65,25 @@ class Postgres(Component):
                 entry = pwd.getpwnam(user)
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         os.chmod(self.data_dir, 0o700)
+        os.chmod(self.socket_dir, 0o700)  # a local user reaches no socket to try
         if user:
             # the service user must be able to walk down to its data directory
             self._open_parents(self.data_dir)
-        if (self.data_dir / "PG_VERSION").exists():
-            return
-        self._initdb(user)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb(user)
+        self._write_hba()
+
+    def _write_hba(self) -> None:
+        """Every connection authenticates with a password (the socket too), and no line
+        admits a physical replication connection: logical decoding connects to a named
+        database, which `all` covers, while `replication` lines would let the CDC role,
+        which holds REPLICATION, copy the whole cluster with pg_basebackup. Written on
+        every start, so an installation made with other lines converges."""
+        hba = self.data_dir / "pg_hba.conf"
+        stat = hba.stat()
+        hba.write_text(HBA_CONF)
+        os.chown(hba, stat.st_uid, stat.st_gid)
+        os.chmod(hba, 0o600)
 
     def _open_parents(self, path: Path) -> None:
         for parent in path.parents:
@@ -87,7 +107,7 @@ class Postgres(Component):
                     "-U", self.settings.postgres_user,
                     "--pwfile", pwfile.name,
                     "--auth-host", "scram-sha-256",
-                    "--auth-local", "trust",
+                    "--auth-local", "scram-sha-256",
                     "-E", "UTF8",
                     "--locale", "C",
                 ],
@@ -105,8 +125,6 @@ class Postgres(Component):
             raise ComponentError(
                 self.name, "initdb failed", log_tail=(result.stdout + result.stderr)[-2000:]
             )
-        with (self.data_dir / "pg_hba.conf").open("a") as hba:
-            hba.write("host replication all 127.0.0.1/32 scram-sha-256\n")
 
     def launch_spec(self) -> LaunchSpec:
         s = self.settings
