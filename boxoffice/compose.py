@@ -22,6 +22,7 @@ COMPOSE_FIELDS = (
     "kafka_partitions",
     "debezium_version",
     "connect_port",
+    "connect_rest_user",
     "clickhouse_server_version",
     "clickhouse_http_port",
     "clickhouse_database",

@@ -18,11 +18,13 @@ class ConnectClient:
     def __init__(self, *, settings: Settings, timeout: float = 30.0) -> None:
         self.base = f"http://{settings.connect_host or LOOPBACK}:{settings.connect_port}"
         self.timeout = timeout
+        self.auth = (settings.connect_rest_user, settings.secret("connect_rest_password"))
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = f"{self.base}{path}"
         try:
-            response = requests.request(method, url, timeout=self.timeout, **kwargs)
+            response = requests.request(method, url, timeout=self.timeout, auth=self.auth,
+                                        **kwargs)
         except requests.RequestException as exc:
             raise ConnectorError(
                 f"connect: cannot reach Kafka Connect at {self.base} ({type(exc).__name__}); "
@@ -31,6 +33,12 @@ class ConnectClient:
         return response
 
     def _ok(self, response: requests.Response, what: str) -> requests.Response:
+        if response.status_code == 401:
+            raise ConnectorError(
+                f"connect: {what} was refused (HTTP 401): the REST credentials "
+                "(BOXOFFICE_CONNECT_REST_USER, connect_rest_password in secrets.json) differ "
+                "from the ones the worker started with; restart it with `boxoffice stack "
+                "down connect && boxoffice stack up connect`")
         if response.status_code >= 400:
             raise ConnectorError(
                 f"connect: {what} failed with HTTP {response.status_code}: "

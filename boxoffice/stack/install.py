@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from boxoffice.errors import ComponentError
+from boxoffice.stack.logfiles import append_to_private_log
 
 _apt_updated = False
 
@@ -28,9 +29,7 @@ def run_step(argv: Sequence[str], *, component: str, what: str,
     )
     output = result.stdout + result.stderr
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        with log_file.open("a") as log:
-            log.write(f"\n=== {' '.join(argv)}\n{output}")
+        append_to_private_log(log_file, f"\n=== {' '.join(argv)}\n{output}")
     if result.returncode != 0:
         raise ComponentError(
             component,

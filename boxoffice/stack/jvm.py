@@ -9,6 +9,7 @@ under ``<tools>/jvm`` next to a private Maven repository, so a fresh machine nee
 from __future__ import annotations
 
 import functools
+import hashlib
 import shutil
 import subprocess
 import time
@@ -124,8 +125,9 @@ def ensure_jars(settings: Settings, *, component: str, progress: Progress) -> Jv
             f"Debezium {layout.debezium_version} Postgres connector",
         ),
     }
+    pom = hashlib.sha256(POM.read_bytes()).hexdigest()[:12]  # a new dependency re-resolves
     for profile, (target, properties, what) in wanted.items():
-        stamp = " ".join(f"{k}={v}" for k, v in sorted(properties.items()))
+        stamp = " ".join(f"{k}={v}" for k, v in sorted(properties.items())) + f" pom={pom}"
         marker = target / MARKER
         if _marked(marker, stamp):
             continue
@@ -168,8 +170,10 @@ def _resolve(mvn: str, layout: JvmLayout, profile: str, properties: dict[str, st
 
 
 def java_argv(*, java: str, heap: str, classpath: str, main_class: str,
-              log4j_config: Path, args: list[str]) -> list[str]:
-    """A foreground JVM command line like Kafka's own scripts build, minus the shell."""
+              log4j_config: Path, args: list[str],
+              properties: dict[str, str] | None = None) -> list[str]:
+    """A foreground JVM command line like Kafka's own scripts build, minus the shell;
+    `properties` become -D system properties."""
     return [
         java,
         f"-Xms{heap}",
@@ -181,6 +185,7 @@ def java_argv(*, java: str, heap: str, classpath: str, main_class: str,
         "-XX:+ExitOnOutOfMemoryError",
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={log4j_config}",
+        *(f"-D{name}={value}" for name, value in (properties or {}).items()),
         "-cp",
         classpath,
         main_class,
@@ -188,12 +193,16 @@ def java_argv(*, java: str, heap: str, classpath: str, main_class: str,
     ]
 
 
+LOG_PATTERN = r"[%d] %p %replace{%m}{with\.salt\.[^ =,]+}{with.salt.***} (%c)%n"
 LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>
-<!-- written by boxoffice: everything to stdout, which the supervisor sends to the log -->
+<!-- written by boxoffice: everything to stdout, which the supervisor sends to the log.
+     Debezium lists a task's configuration at start, masking only keys named like a
+     password; the person-hash salt is part of a key (column.mask.hash.*.with.salt.<salt>),
+     so every message has it replaced. -->
 <Configuration status="WARN">
   <Appenders>
     <Console name="stdout" target="SYSTEM_OUT">
-      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+      <PatternLayout pattern="{pattern}"/>
     </Console>
   </Appenders>
   <Loggers>
@@ -208,7 +217,7 @@ def write_log4j2_config(path: Path, *, quiet: tuple[str, ...] = ()) -> Path:
     """A log4j2 configuration printing to stdout, with chatty loggers lowered to WARN."""
     lines = "\n".join(f'    <Logger name="{name}" level="WARN"/>' for name in quiet)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(LOG4J2_XML.format(quiet=lines))
+    path.write_text(LOG4J2_XML.format(pattern=LOG_PATTERN, quiet=lines))
     return path
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from boxoffice.errors import ComponentError
 from boxoffice.stack.component import Component, Progress
+from boxoffice.stack.logfiles import open_private_log
 from contracts.settings import Settings
 
 STOP_GRACE_SECONDS = 20.0
@@ -237,11 +238,10 @@ class Supervisor:
 
     def _spawn(self, component: Component) -> None:
         spec = component.launch_spec()
-        self.settings.logs_dir.mkdir(parents=True, exist_ok=True)
         self.settings.run_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **spec.env}
         user = spec.run_as if os.geteuid() == 0 else None
-        log = component.log_file.open("ab")
+        log = open_private_log(component.log_file)
         log.write(f"\n=== boxoffice: starting {component.name}: {spec.argv}\n".encode())
         log.flush()
         try:

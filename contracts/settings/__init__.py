@@ -43,6 +43,7 @@ GENERATED_SECRETS = (
     "superset_admin_password",
     "superset_secret_key",
     "person_hash_salt",
+    "connect_rest_password",
 )
 
 

@@ -81,6 +81,10 @@ class KafkaSettings(BaseModel):
     kafka_heap: str = "512m"
     connect_port: int = 8083
     connect_heap: str = "768m"
+    connect_rest_user: str = "boxoffice_connect"
+    connect_rest_password: SecretStr | None = None
+    """Kafka Connect's REST API asks for it (basic auth): whoever may register a
+    connector can stream any table the replication password reaches."""
     connector_name: str = "festival-source"
     topic_prefix: str = "festival"
     slot_name: str = "boxoffice_slot"

@@ -19,11 +19,12 @@ def test_rest_api_returns_no_password(secured: Secured) -> None:
     settings = secured.settings
     password = settings.secret("replication_password")
     base = f"{settings.connect_url}/connectors"
+    auth = (settings.connect_rest_user, settings.secret("connect_rest_password"))
     documents = [
-        requests.get(f"{base}/{settings.connector_name}/config", timeout=10),
-        requests.get(f"{base}/{settings.connector_name}", timeout=10),
-        requests.get(f"{base}?expand=info&expand=status", timeout=10),
-        requests.get(f"{base}/{settings.connector_name}/tasks", timeout=10),
+        requests.get(f"{base}/{settings.connector_name}/config", auth=auth, timeout=10),
+        requests.get(f"{base}/{settings.connector_name}", auth=auth, timeout=10),
+        requests.get(f"{base}?expand=info&expand=status", auth=auth, timeout=10),
+        requests.get(f"{base}/{settings.connector_name}/tasks", auth=auth, timeout=10),
     ]
     assert all(d.status_code == 200 for d in documents), [d.status_code for d in documents]
     assert all(password not in d.text for d in documents)

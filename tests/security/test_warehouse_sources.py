@@ -113,8 +113,7 @@ def refusal(server: Server, user: tuple[str, str], statement: str) -> int | None
 
 
 def render(statement: str, server: Server, tmp: Path) -> str:
-    users = Path(server.process.args[server.process.args.index("--users-file") + 1])  # type: ignore[union-attr]
-    return statement.format(port=server.port, written=tmp / "written", users=users)
+    return statement.format(port=server.port, written=tmp / "written", users=server.users_file)
 
 
 @pytest.mark.parametrize(("statement", "writer_code", "reader_code"), CORPUS,

@@ -29,6 +29,7 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     password: str
+    users_file: Path
 
     @property
     def url(self) -> str:
@@ -70,7 +71,7 @@ def start_server(tmp: Path, *, extra_users: tuple[User, ...] = (),
         [sys.executable, "-m", "warehouse.embedded", "--data-dir", str(tmp / "data"),
          "--host", "127.0.0.1", "--port", str(port), "--users-file", str(users), *limits],
         stdout=log, stderr=subprocess.STDOUT)
-    server = Server(process, port, password)
+    server = Server(process, port, password, users)
 
     def healthy() -> bool:
         assert process.poll() is None, (tmp / "server.log").read_text()

@@ -1,11 +1,15 @@
 """Kafka Connect (distributed mode, one worker) with the Debezium Postgres plugin.
 
-The REST API has no authentication, so it listens on the loopback interface only,
-whatever `bind_host` says. Records are plain JSON (no embedded schemas), producers are
+Whoever may register a connector can stream any table the replication password reaches,
+so the REST API asks for credentials (Kafka's basic-auth REST extension, the user and
+password in a 0600 file read through JAAS) and listens on the loopback interface only,
+whatever `bind_host` says. Connectors may not override their clients' settings
+(`connector.client.config.override.policy = None`): the worker's producer settings are
+the ones exactly-once needs. Records are plain JSON (no embedded schemas), producers are
 idempotent with ``acks=all``, and source tasks write in Kafka transactions
 (``exactly.once.source.support``), so a worker crash neither loses nor doubles a change
 event for consumers reading committed data. Connectors may create their own topics
-(``topic.creation.enable``) and override client settings. Connector secrets live in a
+(``topic.creation.enable``). Connector secrets live in a
 0600 file in the worker's config dir, read through the file config provider (limited to
 that dir), so the REST API returns ``${file:...}`` references, never a password.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import requests
+from requests.auth import HTTPBasicAuth
 
 from boxoffice.stack.component import Component, LaunchSpec, Progress
 from boxoffice.stack.jvm import (
@@ -29,6 +34,9 @@ from connectors.config import secret_properties, secrets_file
 
 LOOPBACK = "127.0.0.1"
 POSTGRES_CONNECTOR = "io.debezium.connector.postgresql.PostgresConnector"
+BASIC_AUTH_EXTENSION = \
+    "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension"
+LOGIN_MODULE = "org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule"
 GROUP_ID = "boxoffice-connect"
 INTERNAL_TOPICS = {
     "config": f"{GROUP_ID}-configs",
@@ -52,6 +60,11 @@ class KafkaConnect(Component):
     @property
     def config_dir(self) -> Path:
         return self.data_dir / "config"
+
+    @property
+    def rest_auth(self) -> HTTPBasicAuth:
+        s = self.settings
+        return HTTPBasicAuth(s.connect_rest_user, s.secret("connect_rest_password"))
 
     def install(self, progress: Progress) -> None:
         ensure_jars(self.settings, component=self.name, progress=progress)
@@ -85,7 +98,8 @@ class KafkaConnect(Component):
             "exactly.once.source.support": "enabled",
             "producer.enable.idempotence": True,
             "producer.acks": "all",
-            "connector.client.config.override.policy": "All",
+            "connector.client.config.override.policy": "None",
+            "rest.extension.classes": BASIC_AUTH_EXTENSION,
             "config.providers": "file",
             "config.providers.file.class":
                 "org.apache.kafka.common.config.provider.FileConfigProvider",
@@ -99,6 +113,7 @@ class KafkaConnect(Component):
         secrets.touch(mode=0o600, exist_ok=True)
         secrets.chmod(0o600)
         write_properties(secrets, dict(secret_properties(self.settings)))
+        self._write_rest_credentials()
         write_log4j2_config(
             self.config_dir / "log4j2.xml",
             quiet=("org.reflections", "org.apache.kafka.clients",
@@ -109,6 +124,16 @@ class KafkaConnect(Component):
                    "org.eclipse.jetty", "org.glassfish"),
         )
 
+    def _write_rest_credentials(self) -> None:
+        """The REST API's one user, and the JAAS entry the extension reads it through."""
+        credentials = self.config_dir / "rest-credentials.properties"
+        credentials.touch(mode=0o600, exist_ok=True)
+        credentials.chmod(0o600)
+        write_properties(credentials, {self.settings.connect_rest_user:
+                                       self.settings.secret("connect_rest_password")})
+        (self.config_dir / "rest-jaas.conf").write_text(
+            f'KafkaConnect {{\n  {LOGIN_MODULE} required\n  file="{credentials}";\n}};\n')
+
     def launch_spec(self) -> LaunchSpec:
         layout = JvmLayout.of(self.settings)
         argv = java_argv(
@@ -117,6 +142,8 @@ class KafkaConnect(Component):
             main_class="org.apache.kafka.connect.cli.ConnectDistributed",
             log4j_config=self.config_dir / "log4j2.xml",
             args=[str(self.config_dir / "worker.properties")],
+            properties={"java.security.auth.login.config":
+                        str(self.config_dir / "rest-jaas.conf")},
         )
         return LaunchSpec(argv=argv, cwd=self.data_dir)
 
@@ -127,9 +154,11 @@ class KafkaConnect(Component):
         healthy worker accepts connector configurations at once.
         """
         try:
-            if requests.get(f"{self.rest_url}/connectors", timeout=1.0).status_code != 200:
+            if requests.get(f"{self.rest_url}/connectors", auth=self.rest_auth,
+                            timeout=1.0).status_code != 200:
                 return False
-            response = requests.get(f"{self.rest_url}/connector-plugins", timeout=1.0)
+            response = requests.get(f"{self.rest_url}/connector-plugins", auth=self.rest_auth,
+                                    timeout=1.0)
             if response.status_code != 200:
                 return False
             plugins = response.json()

@@ -22,6 +22,7 @@ from pathlib import Path
 from boxoffice.errors import ComponentError
 from boxoffice.stack.component import Component, LaunchSpec, Progress
 from boxoffice.stack.install import exclusive, run_step
+from boxoffice.stack.logfiles import append_to_private_log
 from contracts.settings import REPO_ROOT
 
 SUPERSET_DIR = REPO_ROOT / "superset"
@@ -150,8 +151,8 @@ class Superset(Component):
         result = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env,
                                 cwd=self.data_dir)
         output = result.stdout + result.stderr
-        with self.log_file.open("a") as log:
-            log.write(f"\n=== boxoffice: superset {' '.join(args)}\n{output}")
+        append_to_private_log(self.log_file,
+                              f"\n=== boxoffice: superset {' '.join(args)}\n{output}")
         if result.returncode != 0:
             raise ComponentError(
                 self.name, f"{what} failed (exit {result.returncode})",

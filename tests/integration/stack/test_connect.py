@@ -26,12 +26,29 @@ def _rest(settings: Settings) -> str:
     return f"http://{LOOPBACK}:{settings.connect_port}"
 
 
+def _auth(settings: Settings) -> tuple[str, str]:
+    return settings.connect_rest_user, settings.secret("connect_rest_password")
+
+
 def test_the_debezium_postgres_plugin_is_loaded(connect: Settings) -> None:
-    plugins = requests.get(f"{_rest(connect)}/connector-plugins", timeout=10).json()
+    plugins = requests.get(f"{_rest(connect)}/connector-plugins", auth=_auth(connect),
+                           timeout=10).json()
     [postgres] = [p for p in plugins if p["class"] == POSTGRES_CONNECTOR]
     assert postgres["version"] == connect.debezium_version
-    info = requests.get(f"{_rest(connect)}/", timeout=10).json()
+    info = requests.get(f"{_rest(connect)}/", auth=_auth(connect), timeout=10).json()
     assert info["version"] == connect.kafka_version
+
+
+@pytest.mark.parametrize("path", ["/", "/connectors", "/connector-plugins"])
+def test_the_rest_api_wants_credentials(connect: Settings, path: str) -> None:
+    """Whoever registers a connector streams what the replication password reaches."""
+    url = f"{_rest(connect)}{path}"
+    assert requests.get(url, timeout=10).status_code == 401
+    wrong = (connect.connect_rest_user, "not-the-password")
+    assert requests.get(url, auth=wrong, timeout=10).status_code == 401
+    assert requests.put(f"{_rest(connect)}/connectors/intruder/config", timeout=10,
+                        json={"connector.class": POSTGRES_CONNECTOR}).status_code == 401
+    assert requests.get(url, auth=_auth(connect), timeout=10).status_code == 200
 
 
 def _other_local_addresses() -> list[str]:
@@ -111,10 +128,10 @@ def test_a_debezium_connector_snapshots_and_streams_exactly_once(
         "exactly.once.support": "required",
     }
     url = f"{_rest(connect)}/connectors/{name}"
-    response = requests.put(f"{url}/config", json=config, timeout=30)
+    response = requests.put(f"{url}/config", json=config, auth=_auth(connect), timeout=30)
     assert response.status_code in (200, 201), response.text
     try:
-        _wait_running(url)
+        _wait_running(url, _auth(connect))
         with _pg(connect) as conn, conn.cursor() as cur:
             cur.execute(f"insert into {schema}.items values (3, 'three')")
         topic = f"{schema}.{schema}.items"
@@ -128,7 +145,7 @@ def test_a_debezium_connector_snapshots_and_streams_exactly_once(
         [future] = admin.describe_configs([ConfigResource("TOPIC", topic)]).values()
         assert future.result(timeout=10)["cleanup.policy"].value == "compact"
     finally:
-        requests.delete(url, timeout=30)
+        requests.delete(url, auth=_auth(connect), timeout=30)
         _drop_slot(connect, schema)
 
 
@@ -139,14 +156,14 @@ def _states(status: dict[str, Any]) -> list[str]:
     return [status["connector"]["state"], *(t["state"] for t in status.get("tasks", []))]
 
 
-def _wait_running(url: str) -> None:
+def _wait_running(url: str, auth: tuple[str, str]) -> None:
     """The connector and its tasks RUNNING; a FAILED one fails at once, with its trace."""
     status: dict[str, Any] = {}
 
     def settled() -> bool:
         """RUNNING everywhere (with at least one task), or FAILED somewhere: no wait
         mends that."""
-        response = requests.get(f"{url}/status", timeout=5)
+        response = requests.get(f"{url}/status", auth=auth, timeout=5)
         if response.ok:
             status.clear()
             status.update(response.json())
