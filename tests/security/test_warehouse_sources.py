@@ -74,19 +74,22 @@ CORPUS: list[tuple[str, int, int]] = [
      "'pg_authid', 'postgres', '')", ACCESS_DENIED, READONLY),
     ("CREATE DICTIONARY attack.d (k UInt64, v String) PRIMARY KEY k "
      "SOURCE(FILE(path '/etc/hostname' format 'TSV')) LAYOUT(FLAT()) LIFETIME(0)",
-     ACCESS_DENIED, ACCESS_DENIED),
-    ("CREATE FUNCTION attack_fn AS (x) -> x + 1", ACCESS_DENIED, ACCESS_DENIED),
+     ACCESS_DENIED, READONLY),
+    ("CREATE FUNCTION attack_fn AS (x) -> x + 1", ACCESS_DENIED, READONLY),
     ("ATTACH TABLE attack.a FROM '/etc' (x String) ENGINE = MergeTree ORDER BY x",
      PATH_ACCESS_DENIED, READONLY),
     ("BACKUP TABLE attack.t TO File('{written}')", ACCESS_DENIED, ACCESS_DENIED),
     ("SYSTEM SHUTDOWN", ACCESS_DENIED, ACCESS_DENIED),
     ("SYSTEM DROP DNS CACHE", ACCESS_DENIED, ACCESS_DENIED),
-    ("CREATE USER attacker IDENTIFIED BY 'x'", ACCESS_DENIED, ACCESS_DENIED),
+    ("SYSTEM STOP MERGES", ACCESS_DENIED, ACCESS_DENIED),
+    ("CREATE USER attacker IDENTIFIED BY 'x'", ACCESS_DENIED, READONLY),
     ("SELECT * FROM system.users", ACCESS_DENIED, ACCESS_DENIED),
 ]
 READER_ONLY: list[tuple[str, int]] = [
     ("KILL QUERY WHERE 1", READONLY),
     ("/* hidden */ KILL QUERY WHERE user != ''", READONLY),
+    ("SET allow_ddl = 1", READONLY),
+    ("DROP DICTIONARY IF EXISTS attack.nothing", READONLY),
     ("SELECT 1; SELECT * FROM file('/etc/hostname')", SYNTAX_ERROR),
     ("SELECT 1; KILL QUERY WHERE 1", SYNTAX_ERROR),
 ]
@@ -129,7 +132,7 @@ def test_neither_user_reaches_files_hosts_or_processes(
 
 
 @pytest.mark.parametrize(("statement", "code"), READER_ONLY)
-def test_the_reader_cannot_kill_or_chain_statements(server: Server, statement: str,
+def test_the_reader_cannot_kill_set_or_chain_statements(server: Server, statement: str,
                                                     code: int) -> None:
     assert refusal(server, ("reader", READER_PASSWORD), statement) == code
 

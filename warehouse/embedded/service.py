@@ -15,7 +15,13 @@ import re
 from typing import Any
 
 from warehouse.embedded.engine import SYNTAX_ERROR, Engine, Outcome, run_statement
-from warehouse.embedded.errors import BAD_ARGUMENTS, READONLY, UNKNOWN_SETTING, ClickHouseError
+from warehouse.embedded.errors import (
+    ACCESS_DENIED,
+    BAD_ARGUMENTS,
+    READONLY,
+    UNKNOWN_SETTING,
+    ClickHouseError,
+)
 from warehouse.embedded.protocol import QueryRequest
 from warehouse.embedded.sessions import SessionRegistry
 from warehouse.embedded.statement import leading_keyword
@@ -82,8 +88,14 @@ class QueryService:
             raise
 
     def _handle(self, user: User, request: QueryRequest) -> Outcome:
+        sql = request.stream[:1 << 20].decode("utf-8", errors="replace")
+        keyword = leading_keyword(sql[:4096])
+        if keyword == "SYSTEM":
+            raise ClickHouseError(
+                ACCESS_DENIED, "SYSTEM statements are refused by the embedded server: its "
+                "users share one engine, so one user's SYSTEM STOP MERGES would act for all")
         if user.readonly:
-            self._refuse_control(request.stream)
+            self._refuse_control(sql, keyword)
         changes = self._allowed_changes(user, request.settings)
         get_readonly = request.method in ("GET", "HEAD") and user.readonly == 0
         if request.session_id is None:
@@ -143,12 +155,13 @@ class QueryService:
                                       f"Cannot modify '{name}' setting in readonly mode")
         return {}
 
-    def _refuse_control(self, stream: bytes) -> None:
-        """What readonly = 1 does not stop here: the engine runs every user's queries as
+    def _refuse_control(self, sql: str, keyword: str) -> None:
+        """What readonly = 1 does not stop here. The engine runs every user's queries as
         its one user, which may KILL its own queries (a reader could stop the sink's
-        inserts), and it runs several `;`-separated statements, which ClickHouse refuses
-        over HTTP; the checks that hold for the first statement must hold for all."""
-        sql = stream[:1 << 20].decode("utf-8", errors="replace")
+        inserts); it lets a read-only connection SET settings other than readonly and
+        run a write that finds nothing to do (DROP ... IF EXISTS); and it runs several
+        `;`-separated statements, which ClickHouse refuses over HTTP. So a reader's
+        request is classified by the engine's parser before it runs."""
         connection = self.engine.connect()
         try:
             info = connection._conn.classify_query(sql)
@@ -159,8 +172,12 @@ class QueryService:
         if int(info["statement_count"]) > 1:
             raise ClickHouseError(SYNTAX_ERROR, "Multi-statements are not allowed",
                                   name="SYNTAX_ERROR")
-        if leading_keyword(sql) == "KILL":
+        if keyword == "KILL":
             raise ClickHouseError(READONLY, "Cannot execute KILL in readonly mode")
+        if keyword == "SET":
+            raise ClickHouseError(READONLY, "Cannot modify settings in readonly mode")
+        if int(info["query_class"]) in _WRITE_CLASSES:
+            raise ClickHouseError(READONLY, "Cannot execute query in readonly mode")
 
     def _refuse_writes(self, connection: Any, stream: bytes) -> None:
         """GET is read-only; within a session readonly=2 could not be undone, so ask the
