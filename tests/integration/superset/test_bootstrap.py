@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import requests
 
 from boxoffice.bi.bootstrap import BootstrapResult, bootstrap, logged_in_client
 from boxoffice.bi.client import SupersetClient
@@ -16,13 +15,7 @@ from boxoffice.bi.databases import CLICKHOUSE_DATABASE_NAME, find_database
 from boxoffice.bi.rison import equals_filter
 from boxoffice.stack.components.superset import Superset
 from contracts.settings import Settings
-
-
-def _sqllab(admin: SupersetClient, database_id: int, sql: str, schema: str) -> requests.Response:
-    return admin.raw("POST", "/api/v1/sqllab/execute/", json={
-        "database_id": database_id, "sql": sql, "schema": schema, "runAsync": False,
-        "json": True, "client_id": uuid.uuid4().hex[:10], "queryLimit": 100, "tab": "test",
-    })
+from tests.integration.superset.sql_lab import execute
 
 
 def test_bootstrap_is_idempotent(superset: Settings, bootstrapped: BootstrapResult,
@@ -54,7 +47,7 @@ def test_connection_is_read_only_and_in_sql_lab(superset: Settings,
 
 def test_sql_lab_runs_an_ad_hoc_select(superset: Settings, bootstrapped: BootstrapResult,
                                        admin: SupersetClient) -> None:
-    response = _sqllab(admin, bootstrapped.database_id,
+    response = execute(admin, bootstrapped.database_id,
                        "SELECT 40 + 2 AS answer, currentDatabase() AS db",
                        superset.clickhouse_database)
     assert response.status_code == 200, response.text
@@ -72,7 +65,7 @@ def test_sql_lab_refuses_dml(superset: Settings, bootstrapped: BootstrapResult,
                              admin: SupersetClient, unique_name: Callable[[str], str],
                              statement: str) -> None:
     table = unique_name("superset_dml")
-    response = _sqllab(admin, bootstrapped.database_id, statement.format(table=table),
+    response = execute(admin, bootstrapped.database_id, statement.format(table=table),
                        superset.clickhouse_database)
     assert response.status_code != 200
     errors = response.json()["errors"]

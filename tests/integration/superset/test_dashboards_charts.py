@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,7 @@ from tests.integration.superset.charts_api import (
     clickhouse_rows,
 )
 from tests.integration.superset.festival_data import Festival
+from tests.integration.superset.sql_lab import execute
 from tests.support.waiting import wait_until
 
 EVENTUALLY_SECONDS = 30.0
@@ -95,10 +95,10 @@ def test_saved_queries_run_in_sql_lab(festival: Festival, superset: Settings,
     assert labels <= set(ours)
     for label in sorted(labels):
         detail = admin.request("GET", f"/api/v1/saved_query/{ours[label]['id']}")["result"]
-        body = admin.request("POST", "/api/v1/sqllab/execute/", json={
-            "database_id": detail["database"]["id"], "sql": detail["sql"], "runAsync": False,
-            "schema": superset.clickhouse_database, "json": True, "queryLimit": 1000,
-            "client_id": uuid.uuid4().hex[:10], "tab": label})
+        response = execute(admin, detail["database"]["id"], detail["sql"],
+                           superset.clickhouse_database, limit=1000, tab=label)
+        assert response.status_code == 200, (label, response.text[:500])
+        body = response.json()
         assert body["status"] == "success", (label, body)
         assert body["data"], f"saved query {label!r} returned no rows"
 

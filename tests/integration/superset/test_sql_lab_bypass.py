@@ -11,7 +11,6 @@ The tables are intact afterwards. The positive control runs a plain SELECT both 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +22,7 @@ from boxoffice.bi.bootstrap import BootstrapResult
 from boxoffice.bi.client import SupersetClient
 from contracts.settings import Settings
 from tests.integration.superset.festival_data import Festival
+from tests.integration.superset.sql_lab import execute
 from warehouse.executor import connect
 
 READONLY = 164
@@ -103,14 +103,6 @@ def reader(superset: Settings, festival: Festival) -> Iterator[Client]:
     client.close()
 
 
-def sql_lab(admin: SupersetClient, database_id: int, sql: str,
-            schema: str) -> requests.Response:
-    return admin.raw("POST", "/api/v1/sqllab/execute/", json={
-        "database_id": database_id, "sql": sql, "schema": schema, "runAsync": False,
-        "json": True, "client_id": uuid.uuid4().hex[:10], "queryLimit": 100, "tab": "test",
-    })
-
-
 def reader_code(reader: Client, sql: str) -> int | None:
     try:
         reader.command(sql)
@@ -143,7 +135,7 @@ def test_refused_through_sql_lab_and_as_the_reader(
     db = superset.clickhouse_database
     sql = statement.format(db=db)
     assert reader_code(reader, sql) == code
-    response = sql_lab(admin, bootstrapped.database_id, sql, db)
+    response = execute(admin, bootstrapped.database_id, sql, db)
     assert superset_refusal(response) == through_superset
 
 
@@ -156,5 +148,5 @@ def test_the_tables_are_intact_and_plain_reads_work(
     assert {"fact_ticket_sales", "ticket_sales_current", "ticket_sales"} <= tables
     assert not {"gone", "sneaky", "stolen", "d"} & tables
     assert reader.command("SELECT 40 + 2") == 42
-    response = sql_lab(admin, bootstrapped.database_id, "SELECT 40 + 2 AS answer", db)
+    response = execute(admin, bootstrapped.database_id, "SELECT 40 + 2 AS answer", db)
     assert superset_refusal(response) is None
