@@ -7,7 +7,8 @@ load) ends exact. A loop for evidence, not a CI test: 20 runs of each take about
 Each run is the chaos scenario `test_stall_then_continue_loses_and_doubles_nothing`
 unchanged (verify against PostgreSQL, no repeated delta, dead letters = poison, fresh
 again); the pytest session's results file gives each run's outcome and timings. Writes
-bench/results/stall_loop.json and prints a table.
+bench/results/stall_loop.json (stall_loop_<components>.json for another selection) and
+prints a table.
 """
 
 from __future__ import annotations
@@ -53,15 +54,26 @@ def run_loop(runs: int, components: list[str]) -> dict[str, Any]:
             "load_after": load_average(), "components": by_component}
 
 
+DEFAULT_COMPONENTS = "sink,processors"
+
+
+def results_name(components: str) -> str:
+    """stall_loop.json for the default pair; another selection gets a file of its own
+    (stall_loop_kafka.json), so one loop's figures never overwrite another's."""
+    if components == DEFAULT_COMPONENTS:
+        return "stall_loop"
+    return "stall_loop_" + "_".join(components.split(","))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--components", default="sink,processors")
+    parser.add_argument("--components", default=DEFAULT_COMPONENTS)
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs takes a whole number of at least 1")
     result = run_loop(args.runs, args.components.split(","))
-    path = write_result("stall_loop", result)
+    path = write_result(results_name(args.components), result)
     print(f"\nstall loop ({result['wall_seconds']} s, load {result['load_before']} -> "
           f"{result['load_after']}; {path}):")
     print(f"{'component':<12} {'passed':>9} {'median s':>9} {'min s':>7} {'max s':>7}")

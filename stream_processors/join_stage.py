@@ -71,6 +71,8 @@ class JoinStage:
         self._writes: dict[str, Entry] = {}
         self._failures: dict[int, int] = {}
         self.paused_until: dict[int, float] = {}
+        self._resume_owned: set[int] = set()
+        """Partitions of a new assignment, resumed after the poll that assigned them."""
         self._pool = self._new_pool()
 
     def _new_pool(self) -> futures.ThreadPoolExecutor:
@@ -84,13 +86,18 @@ class JoinStage:
         A partition owned before and after keeps its state: its consumer position is
         reset to the committed offset, which is where our last transaction left the
         state. (Had another worker owned it in between, our producer would be fenced and
-        the next transaction would fail and take it over properly.) Pauses end: Kafka
-        forgets them on a new assignment.
+        the next transaction would fail and take it over properly.)
+
+        Pauses end here, and every owned partition is resumed once the assignment is in
+        effect (`resume_due`, after the poll): librdkafka keeps a partition paused across
+        a rebalance, even one that takes it away and gives it back, so a partition paused
+        after a failure just before a rebalance would otherwise never be read again.
         """
         for partition in [p for p in self.states if p not in partitions]:
             del self.states[partition]
         self._producers.keep_only(partitions)
         self.paused_until.clear()
+        self._resume_owned = set(partitions)
 
     def lost(self, partitions: set[int]) -> None:
         """Partitions taken away without a clean revoke: another worker may own them."""
@@ -296,11 +303,19 @@ class JoinStage:
         with contextlib.suppress(Exception):  # not assigned any more: nothing to pause
             self._consumer.pause([TopicPartition(self._topic, partition)])
 
+    @property
+    def resume_pending(self) -> bool:
+        """Whether `resume_due` has anything to do (checked once per poll)."""
+        return bool(self.paused_until or self._resume_owned)
+
     def resume_due(self) -> None:
-        """Resume paused partitions whose wait is over (called once per poll)."""
+        """Resume paused partitions whose wait is over, and a new assignment's."""
         now = time.monotonic()
         due = [p for p, until in self.paused_until.items() if until <= now]
         for partition in due:
             del self.paused_until[partition]
-            with contextlib.suppress(Exception):
+        due.extend(self._resume_owned - self.paused_until.keys())
+        self._resume_owned.clear()
+        for partition in due:
+            with contextlib.suppress(Exception):  # not assigned any more: nothing to resume
                 self._consumer.resume([TopicPartition(self._topic, partition)])

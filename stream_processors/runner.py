@@ -85,7 +85,7 @@ class Runner:
                     self.route.finish()  # waits for Kafka while the join commits
                 if committing:
                     self.join.wait(committing)
-                if self.join.paused_until:
+                if self.join.resume_pending:
                     self.join.resume_due()
                 self._after_batch()
         finally:

@@ -7,13 +7,14 @@ sink), summed by sign, equals the join of the source model's final state.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import requests
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 
 from contracts.settings import Settings
-from contracts.topics import cdc_topic
+from contracts.topics import cdc_topic, join_topic
 from stream_processors.app import METRICS_PAGE
 from tests.integration.stream_processors.harness import (
     TopicReader,
@@ -177,3 +178,62 @@ def test_a_fenced_transaction_is_recovered_in_process(proc_settings: Settings,
     finally:
         reader.close()
         stop(worker)
+
+
+def test_a_partition_paused_after_a_failure_resumes_after_a_rebalance(
+        proc_settings: Settings, tmp_path: Path) -> None:
+    """A failed transaction pauses its join partition for a moment; a rebalance during
+    that moment must not leave it paused for good. librdkafka keeps a partition's pause
+    across a rebalance, even one that revokes and re-assigns it, so the worker itself
+    has to resume what it owns. (A 12 s stall of Kafka did exactly this in the chaos
+    suite: every transaction failed, the group rebalanced, the join never read again.)
+
+    The failure is a fence (another producer takes the partitions' transactional ids),
+    the rebalance a second member joining the group for a few seconds and leaving."""
+    model = workload(seed=11, tickets=3000, purchases=800, performances=40, changes=3000)
+    half = len(model.changes) // 2
+    log = tmp_path / "worker.log"
+    produce_changes(proc_settings, model.changes[:half])
+    worker = start_worker(proc_settings, index=0, log=log)
+    reader = TopicReader(proc_settings, proc_settings.facts_topic)
+    try:
+        wait_until(lambda: _facts_seen(proc_settings, reader, 1), deadline_seconds=WAIT_SECONDS,
+                   poll=POLL_SECONDS, what="the first fact")
+        for partition in range(proc_settings.kafka_partitions):
+            usurper = Producer({"bootstrap.servers": proc_settings.kafka_bootstrap,
+                                "transactional.id":
+                                    f"{proc_settings.faust_app_id}-join-{partition}"})
+            usurper.init_transactions(60)
+        produce_changes(proc_settings, model.changes[half:])
+        wait_until(lambda: _paused_after_failure(log.read_text()),
+                   deadline_seconds=WAIT_SECONDS, poll=0.05,
+                   what="a failed transaction (its partition paused)")
+        _join_group_briefly(proc_settings, seconds=3.0)
+        _wait_equal(proc_settings, model.expected_join(), deadline_s=90.0)
+        assert worker.poll() is None, "the worker exited instead of recovering"
+    finally:
+        reader.close()
+        stop(worker)
+
+
+def _paused_after_failure(worker_log: str) -> bool:
+    return "another worker took it over" in worker_log or "retrying in" in worker_log
+
+
+def _join_group_briefly(settings: Settings, *, seconds: float) -> None:
+    """A second member of the processors' group that consumes and commits nothing: its
+    arrival and its departure each make the group rebalance."""
+    member = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
+                       "group.id": settings.faust_app_id, "enable.auto.commit": False,
+                       "session.timeout.ms": 10_000})
+    assigned: list[object] = []
+    member.subscribe([join_topic(settings)],
+                     on_assign=lambda _c, tps: assigned.append(tps))
+    try:
+        until = time.monotonic() + seconds
+        wait_until(lambda: member.poll(0.1) is not None or bool(assigned),
+                   deadline_seconds=WAIT_SECONDS, poll=0.0, what="the second member's share")
+        while time.monotonic() < until:
+            member.poll(0.1)  # records it gets are not processed: the worker rereads them
+    finally:
+        member.close()
