@@ -1,9 +1,9 @@
 """The Debezium connector's configuration: data in debezium/festival-source.json, filled
-from Settings. The replication password is not in it: the config references it through
-Kafka Connect's file config provider (`secrets_file`, written by the Connect component),
-so Connect's REST API and config topic only ever hold the reference. The hashing salt
-still is (Debezium takes it in a config *key*, which providers cannot fill): hand the
-rendered config to Kafka Connect, never print or log it.
+from Settings. It holds no secret: the replication password is referenced through Kafka
+Connect's file config provider (`secrets_file`, written by the Connect component), so
+Connect's REST API and config topic only ever hold the reference. Personal columns are
+excluded rather than hashed (the publication does not carry them either), so the
+connector needs no salt.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from contracts.settings import Settings
-from contracts.tables import qualified
+from contracts.tables import PERSONAL_COLUMNS, qualified
 
 TEMPLATE = "festival-source.json"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-SECRET_VALUES = ("replication_password", "person_hash_salt")
 SECRETS_FILE = "connector-secrets.properties"
 
 
@@ -48,7 +46,7 @@ def template() -> dict[str, str]:
 
 
 def values(settings: Settings) -> dict[str, str]:
-    """Every placeholder's value; secrets included, so never log the result."""
+    """Every placeholder's value."""
     return {
         "postgres_host": (settings.connect_postgres_host or settings.postgres_host
                           or settings.bind_host),
@@ -63,7 +61,9 @@ def values(settings: Settings) -> dict[str, str]:
         "table_include_list": ",".join(re.escape(t) for t in qualified(settings.source_schema)),
         "topic_prefix": settings.topic_prefix,
         "heartbeat_interval_ms": str(settings.heartbeat_interval_ms),
-        "person_hash_salt": settings.secret("person_hash_salt"),
+        "personal_columns": ",".join(re.escape(f"{settings.source_schema}.{t}.{c}")
+                                     for t, columns in PERSONAL_COLUMNS.items()
+                                     for c in columns),
         "kafka_partitions": str(settings.kafka_partitions),
     }
 
@@ -82,15 +82,3 @@ def render(settings: Settings) -> dict[str, str]:
         return _PLACEHOLDER.sub(one, text)
 
     return {substitute(k): substitute(v) for k, v in template().items()}
-
-
-def redacted(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """The config with its secrets replaced, safe to show in a terminal or a log."""
-    secrets = {settings.secret(name) for name in SECRET_VALUES}
-
-    def scrub(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, "***")
-        return text
-
-    return {scrub(k): scrub(str(v)) for k, v in config.items()}

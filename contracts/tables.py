@@ -29,3 +29,10 @@ which travels the facts' path so freshness measures that path."""
 def qualified(schema: str, tables: tuple[str, ...] = PUBLISHED_TABLES) -> list[str]:
     """`schema.table` names, as Debezium's include lists and the publication spell them."""
     return [f"{schema}.{table}" for table in tables]
+
+
+PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {"people": ("name",)}
+"""Columns of personal data. They are left out of the publication, the connector's
+columns and the replication role's grants, so they never leave PostgreSQL: no stage
+downstream needs them (people are joined by id; `contracts.facts.person_key` hashes the
+id)."""

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from boxoffice.cli.common import console, err_console, progress_printer, settings, user_errors
 from connectors import manage
-from connectors.config import redacted, render
+from connectors.config import render
 from connectors.migrate import migrate
 from connectors.seed import seed
 from connectors.traffic import run_workload, sell
@@ -97,13 +97,13 @@ def migrate_command() -> None:
 @connector_app.command("apply")
 def apply_command(
     deadline: float = typer.Option(120.0, help="seconds to wait for RUNNING"),
-    show: bool = typer.Option(False, help="print the config (secrets redacted)"),
+    show: bool = typer.Option(False, help="print the config (it holds no secret)"),
 ) -> None:
     """PUT the connector's config (idempotent) and wait until it is RUNNING."""
     with user_errors():
         s = settings()
         if show:
-            console.print_json(json.dumps(redacted(render(s), s)))
+            console.print_json(json.dumps(render(s)))
         _print_status(manage.apply(s, deadline_seconds=deadline, progress=progress_printer()))
 
 

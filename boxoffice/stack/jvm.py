@@ -197,8 +197,9 @@ LOG_PATTERN = r"[%d] %p %replace{%m}{with\.salt\.[^ =,]+}{with.salt.***} (%c)%n"
 LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <!-- written by boxoffice: everything to stdout, which the supervisor sends to the log.
      Debezium lists a task's configuration at start, masking only keys named like a
-     password; the person-hash salt is part of a key (column.mask.hash.*.with.salt.<salt>),
-     so every message has it replaced. -->
+     password. Connector configs stored before personal columns were excluded carry the
+     person-hash salt in a key (column.mask.hash.*.with.salt.<salt>); until the stored
+     config is replaced, every message has it masked. -->
 <Configuration status="WARN">
   <Appenders>
     <Console name="stdout" target="SYSTEM_OUT">

@@ -15,7 +15,7 @@ import pytest
 from psycopg2 import errors
 
 from connectors.db import connect, replication_connection
-from contracts.tables import PUBLISHED_TABLES
+from contracts.tables import PERSONAL_COLUMNS, PUBLISHED_TABLES
 from tests.security.conftest import Secured
 
 WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
@@ -56,8 +56,30 @@ def test_table_privileges_are_select_on_the_publication_plus_two_documented_writ
     assert writes == ALLOWED_WRITES
     assert all(s == schema for s, _, _ in held), sorted(held)
     readable = {t for s, t, p in held if p == "SELECT"}
-    assert readable >= set(PUBLISHED_TABLES)
-    assert readable <= set(PUBLISHED_TABLES) | {"heartbeat", "debezium_signal"}
+    whole = set(PUBLISHED_TABLES) - set(PERSONAL_COLUMNS)
+    assert readable == whole, "tables with personal columns get column grants only"
+
+
+def test_personal_columns_are_neither_granted_nor_published(secured: Secured) -> None:
+    """The role may select people's ids but not their names (refused: see below), and the
+    publication carries no personal column, so neither a snapshot nor the WAL stream
+    hands a name out."""
+    s = secured.settings
+    role = s.replication_user
+    for table, personal in PERSONAL_COLUMNS.items():
+        columns = [c for (c,) in _owner_rows(
+            secured, "select column_name from information_schema.columns where "
+                     "table_schema = %s and table_name = %s", (s.source_schema, table))]
+        assert set(personal) < set(columns)
+        granted = {c for c in columns if _owner_rows(
+            secured, "select has_column_privilege(%s, %s, %s, 'SELECT')",
+            (role, f'"{s.source_schema}"."{table}"', c))[0][0]}
+        assert granted == set(columns) - set(personal), table
+        [(published,)] = _owner_rows(
+            secured, "select attnames from pg_publication_tables where pubname = %s and "
+                     "schemaname = %s and tablename = %s",
+            (s.publication_name, s.source_schema, table))
+        assert set(published) == set(columns) - set(personal), table
 
 
 def test_no_create_on_any_schema_or_the_database(secured: Secured) -> None:
@@ -94,6 +116,8 @@ def test_no_predefined_role_that_reads_or_writes_everything(secured: Secured) ->
     "update {schema}.debezium_signal set type = 'x'",
     "delete from {schema}.debezium_signal",
     "alter table {schema}.tickets add column leak text",
+    "select name from {schema}.people",
+    "select * from {schema}.people",
 ])
 def test_server_files_passwords_and_the_cdc_tables_are_refused(secured: Secured,
                                                                 statement: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.config import redacted, render, secret_properties, secrets_file
+from connectors.config import render, secret_properties, secrets_file
 from contracts.settings import load_settings
 from contracts.topics import cdc_topic
 
@@ -30,8 +30,8 @@ def test_render_fills_the_contract(tmp_path: Path) -> None:
     assert config["heartbeat.interval.ms"] == str(s.heartbeat_interval_ms)
     assert "festival.heartbeat" in config["heartbeat.action.query"]
     assert config["tombstones.on.delete"] == "true"
-    salt = s.secret("person_hash_salt")
-    assert config[f"column.mask.hash.SHA-256.with.salt.{salt}"] == "festival.people.name"
+    assert config["column.exclude.list"] == r"festival\.people\.name"
+    assert not [key for key in config if key.startswith("column.mask")]
     assert config["topic.creation.default.cleanup.policy"] == "compact"
     assert config["topic.creation.default.partitions"] == "4"
     assert config["value.converter.schemas.enable"] == "false"
@@ -40,9 +40,9 @@ def test_render_fills_the_contract(tmp_path: Path) -> None:
     assert cdc_topic(s, "tickets") == "festival.festival.tickets"
 
 
-def test_redacted_hides_both_secrets(tmp_path: Path) -> None:
+def test_the_config_holds_no_secret(tmp_path: Path) -> None:
     s = load_settings(state_dir=tmp_path)
-    shown = repr(redacted(render(s), s))
+    shown = repr(render(s))
     assert s.secret("replication_password") not in shown
     assert s.secret("person_hash_salt") not in shown
 
