@@ -23,7 +23,9 @@ import pytest
 from psycopg2.extras import PhysicalReplicationConnection
 
 from boxoffice.stack.components.postgres import SERVICE_USER, Postgres
+from boxoffice.stack.traverse import ACL_XATTR, can_traverse
 from contracts.settings import Settings
+from tests.providers import test_settings
 from tests.security.conftest import Secured
 
 OUTSIDER = "nobody"
@@ -143,3 +145,32 @@ def test_negative_control_the_default_replication_line_would_admit_the_role(
 
 def test_physical_replication_is_refused_again(secured: Secured) -> None:
     assert not physical_replication_accepted(secured.settings)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run initdb as the service user")
+def test_the_data_directory_is_reached_without_opening_its_parents(tmp_path: Path) -> None:
+    """A state directory under a 0700 parent (a clone under /root): initdb, run as the
+    service user, gets there through an ACL entry for that user alone; the parent stays
+    closed to every other user. Negative control: with the entry removed, the service
+    user cannot reach the data directory either."""
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    private.chmod(0o700)
+    tmp_path.chmod(0o700)
+    component = Postgres(settings=test_settings(private / "clone" / ".boxoffice"))
+    component.prepare()  # initdb as the service user: fails if it cannot walk down
+    assert (component.data_dir / "PG_VERSION").exists()
+    for parent in (tmp_path, private):
+        assert not parent.stat().st_mode & 0o001, f"{parent} was opened to others"
+    assert not _reachable_as(OUTSIDER, component.data_dir.parent)
+    service = pwd.getpwnam(SERVICE_USER)
+    assert can_traverse(private, service.pw_uid, service.pw_gid)
+    assert _reachable_as(SERVICE_USER, component.data_dir)
+
+    os.removexattr(private, ACL_XATTR)
+    assert not _reachable_as(SERVICE_USER, component.data_dir), "the control: no ACL, no way"
+
+
+def _reachable_as(user: str, directory: Path) -> bool:
+    return subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(directory)],
+                          check=False).returncode == 0

@@ -20,6 +20,7 @@ import psycopg2
 from boxoffice.errors import ComponentError
 from boxoffice.stack.component import Component, LaunchSpec, Progress
 from boxoffice.stack.install import apt_install
+from boxoffice.stack.traverse import TraverseError, allow_traverse
 
 SERVICE_USER = "postgres"
 HBA_CONF = """\
@@ -66,9 +67,12 @@ class Postgres(Component):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         os.chmod(self.data_dir, 0o700)
         os.chmod(self.socket_dir, 0o700)  # a local user reaches no socket to try
-        if user:
-            # the service user must be able to walk down to its data directory
-            self._open_parents(self.data_dir)
+        if user:  # it must walk down to its data directory; nobody else is let in
+            entry = pwd.getpwnam(user)
+            try:
+                allow_traverse(self.data_dir, entry.pw_uid, entry.pw_gid)
+            except TraverseError as exc:
+                raise ComponentError(self.name, str(exc)) from exc
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb(user)
         self._write_hba()
@@ -84,14 +88,6 @@ class Postgres(Component):
         hba.write_text(HBA_CONF)
         os.chown(hba, stat.st_uid, stat.st_gid)
         os.chmod(hba, 0o600)
-
-    def _open_parents(self, path: Path) -> None:
-        for parent in path.parents:
-            if parent == Path("/"):
-                break
-            mode = parent.stat().st_mode
-            if not mode & 0o001:
-                os.chmod(parent, mode | 0o001)
 
     def _initdb(self, user: str | None) -> None:
         with tempfile.NamedTemporaryFile("w", delete=False, suffix=".pw") as pwfile:
