@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from boxoffice.cli.common import console, err_console, settings, user_errors
+from boxoffice.cli.common import at_least, console, err_console, settings, user_errors
 
 VERIFY_NICENESS = 10
 
@@ -23,11 +23,12 @@ def verify_command(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     wait: Annotated[float, typer.Option(
         help="retry until everything matches or this many seconds have passed "
-             "(after load stops the pipeline catches up)")] = 0.0,
+             "(after load stops the pipeline catches up)", callback=at_least(0))] = 0.0,
     statement_timeout: Annotated[float, typer.Option(
-        help="seconds each ground-truth query may run on Postgres")] = 120.0,
+        help="seconds each ground-truth query may run on Postgres",
+        callback=at_least(0, or_equal=False))] = 120.0,
     live_window: Annotated[int, typer.Option(
-        help="minutes of the per-minute live aggregate to compare")] = 60,
+        min=1, help="minutes of the per-minute live aggregate to compare")] = 60,
 ) -> None:
     """Audit: every aggregate in ClickHouse against ground truth from Postgres.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from boxoffice import pipeline
-from boxoffice.cli.common import console, progress_printer, settings, user_errors
+from boxoffice.cli.common import at_least, console, progress_printer, settings, user_errors
 
 
 def up_command() -> None:
@@ -38,8 +38,10 @@ def down_command(
 
 
 def demo_command(
-    scale: Annotated[float, typer.Option(help="history size; 1.0 = the real festival")] = 0.1,
-    rate: Annotated[float, typer.Option(help="live sales transactions per second")] = 20.0,
+    scale: Annotated[float, typer.Option(help="history size; 1.0 = the real festival",
+                                         callback=at_least(0, or_equal=False))] = 0.1,
+    rate: Annotated[float, typer.Option(help="live sales transactions per second",
+                                        callback=at_least(0))] = 20.0,
 ) -> None:
     """`up`, the festival's history, live sales, then the Superset URL and login."""
     from connectors.seed import seed

@@ -18,7 +18,7 @@ def processors() -> None:
 
 @app.command()
 def worker(
-    index: int = typer.Option(0, help="worker number on this machine: web port offset and "
+    index: int = typer.Option(0, min=0, help="worker number on this machine: web port offset and "
                               "data directory"),
     loglevel: str = typer.Option("info", help="Faust log level"),
 ) -> None:

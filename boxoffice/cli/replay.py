@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from boxoffice.cli.common import console, progress_printer, settings, user_errors
+from boxoffice.cli.common import at_least, console, progress_printer, settings, user_errors
 
 app = typer.Typer(no_args_is_help=True, help="Rebuild derived tables from the topics.")
 
@@ -35,7 +35,7 @@ def parse_from(value: str) -> datetime | None:
 @app.command("facts")
 def facts_command(
     from_: Annotated[str, typer.Option("--from", help=FROM_HELP)] = "earliest",
-    batch_rows: Annotated[int, typer.Option(help="rows per insert")] = 200_000,
+    batch_rows: Annotated[int, typer.Option(min=1, help="rows per insert")] = 200_000,
     keep_old: Annotated[bool, typer.Option(
         help="keep the replaced tables in the shadow database")] = False,
     force: Annotated[bool, typer.Option(
@@ -47,6 +47,7 @@ def facts_command(
     from boxoffice.replay.control import sink_control
     from warehouse.replay import ReplayOptions, replay_facts
 
+    since = parse_from(from_)  # bad input is refused before anything is looked at
     say = progress_printer()
     with user_errors():
         current = settings()
@@ -55,7 +56,7 @@ def facts_command(
             say("the sink is not running under this installation's supervisor; if it "
                 "runs elsewhere, stop it first or facts it stores during the swap are lost")
         report = replay_facts(current, sink=sink, say=say, options=ReplayOptions(
-            since=parse_from(from_), batch_rows=batch_rows, keep_old=keep_old, force=force))
+            since=since, batch_rows=batch_rows, keep_old=keep_old, force=force))
     if as_json:
         console.print_json(json.dumps(report.as_dict()))
     else:
@@ -66,11 +67,12 @@ def facts_command(
 
 @app.command("cdc")
 def cdc_command(
-    batch_rows: Annotated[int, typer.Option(help="rows per insert")] = 200_000,
+    batch_rows: Annotated[int, typer.Option(min=1, help="rows per insert")] = 200_000,
     keep_old: Annotated[bool, typer.Option(
         help="keep the replaced tables in the shadow database")] = False,
     catch_up_deadline: Annotated[float, typer.Option(
-        help="seconds the new processors may take to catch up")] = 3600.0,
+        help="seconds the new processors may take to catch up",
+        callback=at_least(0, or_equal=False))] = 3600.0,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Re-run the processors from the CDC topics (from the beginning: they are compacted)

@@ -19,7 +19,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from boxoffice.cli.common import console, err_console, progress_printer, settings, user_errors
+from boxoffice.cli.common import (
+    at_least,
+    console,
+    err_console,
+    progress_printer,
+    settings,
+    user_errors,
+)
 from connectors import manage
 from connectors.config import render
 from connectors.migrate import migrate
@@ -32,7 +39,8 @@ connector_app = typer.Typer(no_args_is_help=True, help="The Debezium source conn
 
 
 def seed_command(
-    scale: float = typer.Option(1.0, help="1.0 = the real festival (~3.5 M tickets)"),
+    scale: float = typer.Option(1.0, help="1.0 = the real festival (~3.5 M tickets)",
+                                callback=at_least(0, or_equal=False)),
     seed_value: int = typer.Option(0, "--seed", help="same seed, same history"),
     replace: bool = typer.Option(False, help="truncate the festival tables first"),
 ) -> None:
@@ -58,11 +66,12 @@ def seed_command(
 
 
 def sell_command(
-    rate: float = typer.Option(50.0, help="transactions per second; 0 = as fast as possible"),
-    duration: float = typer.Option(60.0, help="seconds"),
+    rate: float = typer.Option(50.0, help="transactions per second; 0 = as fast as possible",
+                               callback=at_least(0)),
+    duration: float = typer.Option(60.0, help="seconds", callback=at_least(0, or_equal=False)),
     mix: str = typer.Option("", help="e.g. purchase=80,refund_ticket=10,price_correction=10"),
     workload: int | None = typer.Option(None, help="scripted mode: this seed, exactly --steps"),
-    steps: int = typer.Option(100, help="steps of the scripted workload"),
+    steps: int = typer.Option(100, min=1, help="steps of the scripted workload"),
     seed_value: int | None = typer.Option(None, "--seed", help="seed of the live traffic"),
 ) -> None:
     """Live ticketing traffic: purchases, refunds, corrections, moves, new bands."""
@@ -96,7 +105,8 @@ def migrate_command() -> None:
 
 @connector_app.command("apply")
 def apply_command(
-    deadline: float = typer.Option(120.0, help="seconds to wait for RUNNING"),
+    deadline: float = typer.Option(120.0, help="seconds to wait for RUNNING",
+                                   callback=at_least(0, or_equal=False)),
     show: bool = typer.Option(False, help="print the config (it holds no secret)"),
 ) -> None:
     """PUT the connector's config (idempotent) and wait until it is RUNNING."""
@@ -136,7 +146,8 @@ def resume_command() -> None:
 
 
 @connector_app.command("restart")
-def restart_command(deadline: float = typer.Option(120.0)) -> None:
+def restart_command(deadline: float = typer.Option(
+        120.0, callback=at_least(0, or_equal=False))) -> None:
     """Restart the connector and its task; refuses over an invalidated slot."""
     with user_errors():
         _print_status(manage.restart(settings(), deadline_seconds=deadline,
@@ -155,7 +166,8 @@ def snapshot_command(
 
 
 @connector_app.command("resnapshot")
-def resnapshot_command(deadline: float = typer.Option(300.0)) -> None:
+def resnapshot_command(deadline: float = typer.Option(
+        300.0, callback=at_least(0, or_equal=False))) -> None:
     """Recovery from an invalidated slot: clear offsets, drop the slot, snapshot again."""
     with user_errors():
         _print_status(manage.resnapshot(settings(), deadline_seconds=deadline,
