@@ -27,6 +27,13 @@ POISON: dict[str, list[bytes]] = {
                     "after": {"id": -102, "price": "free"}}).encode(),
         b"[1, 2, 3]",  # JSON, but not an envelope
     ],
+    # read by both: the processors refuse a non-text date, the sink one out of 1970-2261
+    # (an integer it once converted with an exception that stopped it at every restart)
+    "performances": [
+        json.dumps({"op": "c", "source": SOURCE,
+                    "after": {"id": -301, "performance_start": 2**63 - 1, "band_id": 1,
+                              "venue_id": 1}}).encode(),
+    ],
     # read by the sink (dimension)
     "bands": [
         b"\xff\xfe not even text",

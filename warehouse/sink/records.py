@@ -12,7 +12,7 @@ import json
 import operator
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -26,6 +26,11 @@ RunCheck = Callable[[list["bytes | None"]], bool]
 
 INT64 = (-(2**63), 2**63 - 1)
 UINT64 = (0, 2**64 - 1)
+
+
+EPOCH = datetime(1970, 1, 1)
+STORABLE_MICROS = (0, (datetime(2262, 1, 1) - EPOCH) // timedelta(microseconds=1))
+"""Epoch microseconds of 1970-01-01 (included) and 2262-01-01 (excluded)."""
 
 
 class RecordError(ValueError):
@@ -42,9 +47,15 @@ def _int(data: Mapping[str, Any], name: str, bounds: tuple[int, int] = INT64) ->
 
 
 def _timestamp(value: Any, name: str) -> str:
-    """ISO-8601 text ClickHouse parses; Debezium integers are epoch microseconds."""
+    """ISO-8601 text ClickHouse parses; Debezium integers are epoch microseconds.
+
+    Both forms are held to the years DateTime64 stores (1970-2261): anything else is a
+    RecordError, a dead letter, never an exception that would stop the sink on the same
+    record at every restart."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return datetime.utcfromtimestamp(value / 1_000_000).isoformat() + "Z"
+        if not STORABLE_MICROS[0] <= value < STORABLE_MICROS[1]:
+            raise RecordError(f"{name} is outside 1970-2261: {value} microseconds")
+        return (EPOCH + timedelta(microseconds=value)).isoformat() + "Z"
     if not isinstance(value, str):
         raise RecordError(f"{name} must be an ISO timestamp, got {value!r}")
     try:

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from contracts.facts import FactRow
-from warehouse.sink.records import RecordError, decode_fact, decode_heartbeat, dimension_decoder
+from warehouse.sink.records import (
+    STORABLE_MICROS,
+    RecordError,
+    decode_fact,
+    decode_heartbeat,
+    dimension_decoder,
+)
 
 FACT = FactRow(ticket_id=1, purchase_id=2, performance_id=3, band_id=4, venue_id=5,
                person_key="k", ticket_price=25, purchase_date="2022-10-07T17:31:02.123456Z",
@@ -80,3 +86,28 @@ def test_dimension_errors() -> None:
     with pytest.raises(RecordError, match="performance_start"):
         decode(None, envelope("u", None, {"id": 1, "performance_start": "soon",
                                           "band_id": 1, "venue_id": 2}))
+
+
+@pytest.mark.parametrize("micros", [2**63 - 1, -(2**63), 10**17, -1, STORABLE_MICROS[1]])
+def test_an_integer_timestamp_out_of_range_is_a_record_error(micros: int) -> None:
+    """Debezium's epoch microseconds outside 1970-2261 used to raise OverflowError or
+    ValueError from the conversion (not a RecordError: the sink exited, restarted on the
+    same record and exited again, forever), or to pass as a year ClickHouse cannot
+    store (10**17 is in 5138). Integers beyond 64 bits arrive as floats and are refused
+    as not a timestamp."""
+    decode = dimension_decoder("performances")
+    with pytest.raises(RecordError, match="performance_start is outside 1970-2261"):
+        decode(None, envelope("c", None, {"id": 1, "performance_start": micros,
+                                          "band_id": 1, "venue_id": 2}))
+
+
+@pytest.mark.parametrize(("micros", "text"), [
+    (0, "1970-01-01T00:00:00Z"),
+    (1_665_169_200_000_001, "2022-10-07T19:00:00.000001Z"),
+    (STORABLE_MICROS[1] - 1, "2261-12-31T23:59:59.999999Z"),
+])
+def test_integer_timestamps_convert_to_the_exact_microsecond(micros: int, text: str) -> None:
+    row = json.loads(dimension_decoder("performances")(None, envelope(
+        "c", None, {"id": 1, "performance_start": micros, "band_id": 1, "venue_id": 2}))
+        or b"")
+    assert row["performance_start"] == text
