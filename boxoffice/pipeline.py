@@ -37,6 +37,7 @@ def setup_steps(settings: Settings, say: Say) -> list[Step]:
     capture and Superset's assets (docker compose runs these alone, as `boxoffice setup`,
     because its containers are the services and the processes)."""
     from boxoffice.bi.bootstrap import bootstrap as bootstrap_superset
+    from boxoffice.topics import require_policy
     from connectors import manage
     from connectors.cdc_topics import ensure_cdc_topics
     from connectors.migrate import migrate as migrate_source
@@ -49,6 +50,7 @@ def setup_steps(settings: Settings, say: Say) -> list[Step]:
             ClientExecutor(connect(settings)), settings.clickhouse_database, progress=say)),
         Step("change capture", lambda: (ensure_cdc_topics(settings),
                                         manage.apply(settings, progress=say))),
+        Step("topic retention", lambda: require_policy(settings)),
         Step("superset", lambda: bootstrap_superset(settings, progress=say)),
     ]
 

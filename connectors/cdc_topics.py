@@ -13,18 +13,17 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from connectors.errors import SourceError
 from contracts.settings import Settings
 from contracts.tables import PUBLISHED_TABLES
-from contracts.topics import cdc_topic
-
-TOPIC_CONFIG = {"cleanup.policy": "compact"}
+from contracts.topics import cdc_topic, topic_configs
 
 
 def ensure_cdc_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
     """Create the missing CDC topics; returns the names created (idempotent)."""
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)
+    configs = topic_configs(settings)
     missing = [
         NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1,
-                 config=TOPIC_CONFIG)
+                 config=configs[name])
         for name in (cdc_topic(settings, table) for table in PUBLISHED_TABLES)
         if name not in existing
     ]

@@ -24,7 +24,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from contracts.settings import Settings
-from contracts.topics import changelog_topic
+from contracts.topics import changelog_topic, topic_configs
 from stream_processors.failures import ProcessorsError
 
 
@@ -34,7 +34,7 @@ def ensure_changelog(settings: Settings, *, timeout: float = 30.0) -> None:
     if name in admin.list_topics(timeout=timeout).topics:
         return
     topic = NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1,
-                     config={"cleanup.policy": "compact"})
+                     config=topic_configs(settings)[name])
     try:
         admin.create_topics([topic], request_timeout=timeout)[name].result(timeout)
     except Exception as exc:

@@ -3,7 +3,8 @@
 The broker never auto-creates topics. `ensure_output_topics` creates the join topic
 (``kafka_partitions`` partitions: one per join partition) and the facts, dead-letter,
 heartbeat and metrics topics when they are missing (idempotent); `changelog.
-ensure_changelog` creates the state changelog.
+ensure_changelog` creates the state changelog. Each is created with its retention and
+cleanup settings from `contracts.topics.topic_configs`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from contracts.settings import Settings
-from contracts.topics import join_topic
+from contracts.topics import join_topic, topic_configs
 from stream_processors.failures import ProcessorsError
 
 
@@ -33,7 +34,8 @@ def ensure_output_topics(settings: Settings, *, timeout: float = 30.0) -> None:
             f"partitions but BOXOFFICE_KAFKA_PARTITIONS is {settings.kafka_partitions}; "
             "they must match (each join partition is a unit of state). Set it back, or "
             "start a new generation with `boxoffice replay cdc`.")
-    missing = [NewTopic(name, num_partitions=n, replication_factor=1)
+    configs = topic_configs(settings)
+    missing = [NewTopic(name, num_partitions=n, replication_factor=1, config=configs[name])
                for name, n in wanted.items() if name not in existing]
     for name, future in admin.create_topics(missing, request_timeout=timeout).items() \
             if missing else ():

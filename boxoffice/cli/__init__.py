@@ -15,6 +15,7 @@ from boxoffice.cli import (
     source,
     stack,
     superset,
+    topics,
     warehouse,
 )
 from boxoffice.cli.common import console, settings
@@ -37,6 +38,7 @@ app.command(name="sink")(warehouse.sink)
 app.add_typer(superset.app, name="superset")
 app.add_typer(processors.app, name="processors")
 app.add_typer(replay.app, name="replay")
+app.add_typer(topics.app, name="topics")
 
 
 @app.command("compose-env")

@@ -19,6 +19,7 @@ from boxoffice.status.model import UNKNOWN, Section, StatusReport
 from boxoffice.status.processes import components, process_probe
 from boxoffice.status.processors import processors_section
 from boxoffice.status.sink import sink_section
+from boxoffice.status.topics import topics_section
 from contracts.settings import Settings
 
 DEADLINE_SECONDS = 4.0
@@ -35,6 +36,7 @@ def probes(settings: Settings) -> dict[str, Probe]:
     out["dead_letters"] = lambda: dead_letters_section(settings)
     out["sink"] = lambda: sink_section(settings)
     out["freshness"] = lambda: freshness_section(settings)
+    out["topics"] = lambda: topics_section(settings)
     return out
 
 
