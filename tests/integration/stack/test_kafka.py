@@ -24,6 +24,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 
 from contracts.settings import REPO_ROOT, Settings
 from tests.integration.stack.kafka_clients import create_topic, drain
+from tests.providers import free_port
 from tests.support.waiting import wait_until
 
 KEYS = ["a", "b", "a", "c", "a", "b"]
@@ -153,6 +154,8 @@ app = faust.App(
     broker="kafka://{bootstrap}",
     store="memory://",
     web_enabled=False,
+    web_bind="127.0.0.1",
+    web_port={web_port},  # the worker binds it even when disabled: never a demo's 6066
     topic_partitions=3,
     topic_replication_factor=1,
     broker_commit_every=1,
@@ -179,7 +182,8 @@ def test_a_faust_worker_counts_in_a_changelogged_table(
     create_topic(kafka, source)
     create_topic(kafka, sink)
     (tmp_path / "probe_app.py").write_text(textwrap.dedent(FAUST_APP.format(
-        app_id=app_id, bootstrap=kafka.kafka_bootstrap, source=source, sink=sink)))
+        app_id=app_id, bootstrap=kafka.kafka_bootstrap, source=source, sink=sink,
+        web_port=free_port())))
     log = tmp_path / "faust.log"
     with log.open("wb") as out:
         worker = subprocess.Popen(
