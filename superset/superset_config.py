@@ -15,6 +15,7 @@ import os
 from datetime import timedelta
 
 from superset.constants import CHANGE_ME_SECRET_KEY
+from superset.utils.log import DBEventLogger
 
 
 def _required(name: str) -> str:
@@ -40,6 +41,32 @@ if SECRET_KEY == CHANGE_ME_SECRET_KEY:
 SQLALCHEMY_DATABASE_URI = _required("BOXOFFICE_SUPERSET_DB_URI")
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 APP_NAME = "boxoffice"
+
+# --- the action log --------------------------------------------------------------------
+# Superset's action log (the `logs` table) stores each API request's JSON body: creating
+# the ClickHouse connection wrote the reader's password, inside sqlalchemy_uri, into the
+# metadata database in clear. Every record is scrubbed before it is stored.
+_SECRET_KEY_PARTS = ("password", "sqlalchemy_uri", "encrypted_extra", "secret", "token")
+
+
+def _scrubbed(value):  # type: ignore[no-untyped-def]
+    if isinstance(value, dict):
+        return {key: "<hidden>" if any(part in str(key).lower() for part in _SECRET_KEY_PARTS)
+                else _scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    return value
+
+
+class ScrubbingEventLogger(DBEventLogger):
+    """Superset's database event logger, minus credentials."""
+
+    def log(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["records"] = [_scrubbed(record) for record in kwargs.get("records", [])]
+        super().log(*args, **kwargs)
+
+
+EVENT_LOGGER = ScrubbingEventLogger()
 
 # --- sessions and CSRF -----------------------------------------------------------------
 # Short sessions: an analyst's browser tab is signed in for one working morning at most.

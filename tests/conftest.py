@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from boxoffice.bi.bootstrap import BootstrapResult, bootstrap
 from contracts.settings import Settings
 from tests.providers import docker_available, test_settings
 
@@ -93,6 +94,14 @@ def clickhouse(service_provider: object) -> Settings:
 @pytest.fixture(scope="session")
 def superset(service_provider: object, clickhouse: Settings) -> Settings:
     return _service(service_provider, "superset")
+
+
+@pytest.fixture(scope="session")
+def bootstrapped(superset: Settings, tmp_path_factory: pytest.TempPathFactory
+                 ) -> BootstrapResult:
+    """Superset with the ClickHouse connection (no dashboards: an empty bundle dir)."""
+    no_bundle = tmp_path_factory.mktemp("no-dashboards")
+    return bootstrap(superset, dashboards_dir=no_bundle)
 
 
 @pytest.fixture

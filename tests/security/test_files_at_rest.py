@@ -7,12 +7,15 @@ written by any process at any level would be found.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import stat
 from pathlib import Path
 
+from boxoffice.bi.bootstrap import BootstrapResult
 from boxoffice.stack.components.superset import Superset
 from contracts.settings import GENERATED_SECRETS, Settings
+from tests.providers import test_settings as throwaway_settings
 from tests.security.conftest import Secured
 
 
@@ -53,7 +56,8 @@ def test_no_log_holds_a_secret(secured: Secured) -> None:
     assert not leaks, leaks
 
 
-def test_supersets_metadata_holds_no_secret_in_clear(superset: Settings) -> None:
+def test_supersets_metadata_holds_no_secret_in_clear(superset: Settings,
+                                                     bootstrapped: BootstrapResult) -> None:
     """Superset keeps the warehouse connection, its password included, in its metadata
     database (sqlite under the state directory). The password is stored encrypted with
     Superset's SECRET_KEY, and no generated secret appears in clear in the file or its
@@ -70,3 +74,25 @@ def test_supersets_metadata_holds_no_secret_in_clear(superset: Settings) -> None
     assert not leaks, leaks
     wider = {path.name: oct(mode(path)) for path in files if mode(path) & 0o077}
     assert not wider, wider
+
+
+def test_credentials_logged_before_the_scrubber_are_purged(tmp_path: Path) -> None:
+    """An installation made before the scrubbing event logger has request bodies with the
+    warehouse password in its action log: they are deleted, and the file vacuumed (a
+    deleted row's bytes stay in a free page until then), when Superset next starts."""
+    component = Superset(settings=throwaway_settings(tmp_path / "state"))
+    password = component.settings.secret("clickhouse_reader_password")
+    component.data_dir.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(component.metadata_db)) as db:
+        db.execute("create table logs (id integer primary key, json text)")
+        db.executemany("insert into logs (json) values (?)", [
+            (f'{{"sqlalchemy_uri": "clickhousedb://reader:{password}@host/db"}}',),
+            ('{"path": "/api/v1/chart/data"}',)])
+        db.commit()
+    assert password.encode() in component.metadata_db.read_bytes()  # the control
+
+    component.purge_logged_credentials()
+
+    assert password.encode() not in component.metadata_db.read_bytes()
+    with contextlib.closing(sqlite3.connect(component.metadata_db)) as db:
+        assert db.execute("select count(*) from logs").fetchone() == (1,)

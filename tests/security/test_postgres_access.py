@@ -25,7 +25,7 @@ from psycopg2.extras import PhysicalReplicationConnection
 from boxoffice.stack.components.postgres import SERVICE_USER, Postgres
 from boxoffice.stack.traverse import ACL_XATTR, can_traverse
 from contracts.settings import Settings
-from tests.providers import test_settings
+from tests.providers import test_settings as throwaway_settings
 from tests.security.conftest import Secured
 
 OUTSIDER = "nobody"
@@ -157,7 +157,7 @@ def test_the_data_directory_is_reached_without_opening_its_parents(tmp_path: Pat
     private.mkdir(mode=0o700)
     private.chmod(0o700)
     tmp_path.chmod(0o700)
-    component = Postgres(settings=test_settings(private / "clone" / ".boxoffice"))
+    component = Postgres(settings=throwaway_settings(private / "clone" / ".boxoffice"))
     component.prepare()  # initdb as the service user: fails if it cannot walk down
     assert (component.data_dir / "PG_VERSION").exists()
     for parent in (tmp_path, private):

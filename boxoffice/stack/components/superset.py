@@ -10,9 +10,11 @@ and Superset version, so a warm start is just gunicorn booting.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import urllib.error
 import urllib.request
@@ -23,7 +25,7 @@ from boxoffice.errors import ComponentError
 from boxoffice.stack.component import Component, LaunchSpec, Progress
 from boxoffice.stack.install import exclusive, run_step
 from boxoffice.stack.logfiles import append_to_private_log
-from contracts.settings import REPO_ROOT
+from contracts.settings import GENERATED_SECRETS, REPO_ROOT
 
 SUPERSET_DIR = REPO_ROOT / "superset"
 CONFIG_FILE = SUPERSET_DIR / "superset_config.py"
@@ -199,6 +201,27 @@ class Superset(Component):
     # --- lifecycle ------------------------------------------------------------------------
     def prepare(self) -> None:
         self.ensure_metadata()
+        self.purge_logged_credentials()
+        os.chmod(self.metadata_db, 0o600)  # its journals inherit the mode
+
+    def purge_logged_credentials(self) -> None:
+        """Delete action-log records that hold a generated secret and vacuum the file
+        (deleted rows stay in free pages until then). Superset logged request bodies,
+        the warehouse connection's URI and password among them, before superset_config's
+        ScrubbingEventLogger; an installation made before it still has those rows. Runs
+        while Superset is stopped: SQLite has one writer."""
+        if not self.metadata_db.exists():
+            return
+        secrets = [value.get_secret_value() for name in GENERATED_SECRETS
+                   if (value := getattr(self.settings, name)) is not None]
+        with contextlib.closing(sqlite3.connect(self.metadata_db)) as db:
+            if not db.execute("select 1 from sqlite_master where name = 'logs'").fetchone():
+                return
+            purged = sum(db.execute("delete from logs where instr(json, ?) > 0",
+                                    (secret,)).rowcount for secret in secrets)
+            db.commit()
+            if purged:
+                db.execute("vacuum")
 
     def launch_spec(self) -> LaunchSpec:
         s = self.settings

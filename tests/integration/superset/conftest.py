@@ -8,7 +8,6 @@ import pytest
 
 from boxoffice.bi.bootstrap import (
     DASHBOARDS_DIR,
-    BootstrapResult,
     bootstrap,
     logged_in_client,
 )
@@ -24,14 +23,6 @@ from warehouse.executor import ClientExecutor, connect
 from warehouse.migrate import migrate
 
 LIVE_SALES_AT_START = 150
-
-
-@pytest.fixture(scope="session")
-def bootstrapped(superset: Settings, tmp_path_factory: pytest.TempPathFactory
-                 ) -> BootstrapResult:
-    """Superset with the ClickHouse connection (no dashboards: an empty bundle dir)."""
-    no_bundle = tmp_path_factory.mktemp("no-dashboards")
-    return bootstrap(superset, dashboards_dir=no_bundle)
 
 
 @pytest.fixture
