@@ -25,6 +25,7 @@ from warehouse.cluster import ClusterOptions
 from warehouse.ddl import render, run_file
 from warehouse.errors import MigrationError
 from warehouse.executor import Executor
+from warehouse.server_version import require_tested_version
 from warehouse.views import View, apply_views, load_views
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -106,6 +107,7 @@ def migrate(
     views may read tables its migrations do not create."""
     if views is None:
         views = load_views() if migrations is None else []
+    require_tested_version(executor)
     for statement in bootstrap_statements(database, cluster):
         executor.command(statement)
     done = applied_versions(executor, database)

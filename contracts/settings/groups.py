@@ -46,8 +46,9 @@ class InstallationSettings(BaseModel):
     superset_version: str = "4.1.4"
     superset_python: str = "python3"
     postgres_major: int = 15
-    clickhouse_server_version: str = "25.8"
-    """Image tag for docker-compose and testcontainers (natively: the installed binary)."""
+    clickhouse_server_version: str = "26.9"
+    """Image tag for docker-compose and testcontainers (natively: the installed binary):
+    the release of the engine the tests run (warehouse.server_version.OLDEST_TESTED)."""
 
     health_deadline_seconds: float = 120.0
 

@@ -7,6 +7,7 @@ sink), summed by sign, equals the join of the source model's final state.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from tests.integration.stream_processors.harness import (
     stop,
     workload,
 )
+from tests.support.cdc_model import SourceModel
 from tests.support.waiting import wait_until
 
 WAIT_SECONDS = 120.0
@@ -155,20 +157,9 @@ def test_a_fenced_transaction_is_recovered_in_process(proc_settings: Settings,
     zombie worker meets): the worker's transactions fail, it rebuilds the partitions from
     the changelog and carries on without exiting; the facts still equal the join."""
     model = workload(seed=5, tickets=3000, purchases=800, performances=40, changes=3000)
-    half = len(model.changes) // 2
     log = tmp_path / "worker.log"
-    produce_changes(proc_settings, model.changes[:half])
-    worker = start_worker(proc_settings, index=0, log=log)
-    reader = TopicReader(proc_settings, proc_settings.facts_topic)
+    worker, reader = _fenced_mid_stream(proc_settings, model, log)
     try:
-        wait_until(lambda: _facts_seen(proc_settings, reader, 1), deadline_seconds=WAIT_SECONDS,
-                   poll=POLL_SECONDS, what="the first fact")
-        for partition in range(proc_settings.kafka_partitions):
-            usurper = Producer({"bootstrap.servers": proc_settings.kafka_bootstrap,
-                                "transactional.id":
-                                    f"{proc_settings.faust_app_id}-join-{partition}"})
-            usurper.init_transactions(60)
-        produce_changes(proc_settings, model.changes[half:])
         _wait_equal(proc_settings, model.expected_join())
         assert worker.poll() is None, "the worker exited instead of recovering"
         text = log.read_text()
@@ -191,20 +182,9 @@ def test_a_partition_paused_after_a_failure_resumes_after_a_rebalance(
     The failure is a fence (another producer takes the partitions' transactional ids),
     the rebalance a second member joining the group for a few seconds and leaving."""
     model = workload(seed=11, tickets=3000, purchases=800, performances=40, changes=3000)
-    half = len(model.changes) // 2
     log = tmp_path / "worker.log"
-    produce_changes(proc_settings, model.changes[:half])
-    worker = start_worker(proc_settings, index=0, log=log)
-    reader = TopicReader(proc_settings, proc_settings.facts_topic)
+    worker, reader = _fenced_mid_stream(proc_settings, model, log)
     try:
-        wait_until(lambda: _facts_seen(proc_settings, reader, 1), deadline_seconds=WAIT_SECONDS,
-                   poll=POLL_SECONDS, what="the first fact")
-        for partition in range(proc_settings.kafka_partitions):
-            usurper = Producer({"bootstrap.servers": proc_settings.kafka_bootstrap,
-                                "transactional.id":
-                                    f"{proc_settings.faust_app_id}-join-{partition}"})
-            usurper.init_transactions(60)
-        produce_changes(proc_settings, model.changes[half:])
         wait_until(lambda: _paused_after_failure(log.read_text()),
                    deadline_seconds=WAIT_SECONDS, poll=0.05,
                    what="a failed transaction (its partition paused)")
@@ -214,6 +194,30 @@ def test_a_partition_paused_after_a_failure_resumes_after_a_rebalance(
     finally:
         reader.close()
         stop(worker)
+
+
+def _fenced_mid_stream(settings: Settings, model: SourceModel, log: Path
+                       ) -> tuple[subprocess.Popen[bytes], TopicReader]:
+    """Half the workload in, a worker with its first fact out; then another producer
+    takes every join partition's transactional id (what a zombie worker meets) and the
+    other half goes in. The worker and a reader of the facts."""
+    half = len(model.changes) // 2
+    produce_changes(settings, model.changes[:half])
+    worker = start_worker(settings, index=0, log=log)
+    reader = TopicReader(settings, settings.facts_topic)
+    try:
+        wait_until(lambda: _facts_seen(settings, reader, 1), deadline_seconds=WAIT_SECONDS,
+                   poll=POLL_SECONDS, what="the first fact")
+        for partition in range(settings.kafka_partitions):
+            usurper = Producer({"bootstrap.servers": settings.kafka_bootstrap,
+                                "transactional.id": f"{settings.faust_app_id}-join-{partition}"})
+            usurper.init_transactions(60)
+        produce_changes(settings, model.changes[half:])
+    except BaseException:
+        reader.close()
+        stop(worker)
+        raise
+    return worker, reader
 
 
 def _paused_after_failure(worker_log: str) -> bool:
