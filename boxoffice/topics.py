@@ -43,9 +43,12 @@ class TopicPolicyError(BoxofficeError):
     """Topics whose retention or cleanup differ from the policy."""
 
 
-def drift(settings: Settings, admin: Any, *, timeout: float = 30.0) -> list[Drift]:
+def drift(settings: Settings, admin: Any = None, *, timeout: float = 30.0) -> list[Drift]:
     """Every setting of an existing pipeline topic that differs from the policy (topics
-    not created yet are not drift: they will be created with the policy)."""
+    not created yet are not drift: they will be created with the policy). `admin`: a
+    client to ask through (status passes its quick one), else a new one."""
+    if admin is None:
+        admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     wanted = topic_configs(settings)
     existing = set(admin.list_topics(timeout=timeout).topics)
     resources = [ConfigResource(ResourceType.TOPIC, name) for name in wanted
@@ -70,7 +73,7 @@ def drift(settings: Settings, admin: Any, *, timeout: float = 30.0) -> list[Drif
 
 def require_policy(settings: Settings) -> None:
     """`boxoffice up`'s check: raise, naming every drifted setting and the fix."""
-    found = drift(settings, AdminClient({"bootstrap.servers": settings.kafka_bootstrap}))
+    found = drift(settings)
     if found:
         raise TopicPolicyError(
             f"kafka: {len(found)} topic setting(s) differ from the retention policy, so "

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 
 import typer
-from confluent_kafka.admin import AdminClient
 
 from boxoffice.cli.common import console, settings, user_errors
 
@@ -20,8 +19,7 @@ def check_command() -> None:
     from boxoffice.topics import FIX, drift
 
     with user_errors():
-        s = settings()
-        found = drift(s, AdminClient({"bootstrap.servers": s.kafka_bootstrap}))
+        found = drift(settings())
     for item in found:
         console.print(f"[red]differs[/red] {item}")
     if found:
