@@ -201,8 +201,16 @@ class Superset(Component):
     # --- lifecycle ------------------------------------------------------------------------
     def prepare(self) -> None:
         self.ensure_metadata()
-        self.purge_logged_credentials()
+        if not self._scrubbed_marker.exists():  # once: the scrubbing logger keeps it so
+            self.purge_logged_credentials()
+            self._scrubbed_marker.write_text("ok\n")
         os.chmod(self.metadata_db, 0o600)  # its journals inherit the mode
+
+    @property
+    def _scrubbed_marker(self) -> Path:
+        """Written once the action log holds no credential: the purge scans the whole
+        log, which grows with every dashboard refresh, so it runs once, not per start."""
+        return self.data_dir / ".logs-scrubbed"
 
     def purge_logged_credentials(self) -> None:
         """Delete action-log records that hold a generated secret and vacuum the file
