@@ -90,7 +90,7 @@ def run(rows: int, batch_rows: int) -> dict[str, object]:
             produced = produce(settings, rows)
             print(f"produced {produced:,} fact records in {time.perf_counter() - began:.1f} s")
             began = time.perf_counter()
-            report = replay_facts(settings, sink=None, say=print,
+            report = replay_facts(settings, sink=None, say=print, sink_has_read=False,
                                   options=ReplayOptions(batch_rows=batch_rows))
             total_seconds = time.perf_counter() - began
             executor.client.close()

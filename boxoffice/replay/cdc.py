@@ -102,7 +102,7 @@ def replay_cdc(settings: Settings, *, options: ReplayOptions | None = None,
             sink.supervisor = supervisor(new)  # the sink restarts on the new topic
 
         report = replay_facts(new, sink=sink, options=options, topic=new.facts_topic,
-                              say=say, on_swapped=switch)
+                              sink_has_read=False, say=say, on_swapped=switch)
     finally:
         if not switched:
             replay_workers.down(progress=say)

@@ -3,14 +3,24 @@ topic into a shadow database, check it, and swap it in while the dashboards keep
 the old tables.
 
     shadow  <- warehouse migrations                     (its views feed its aggregates)
-    shadow  <- facts topic [start, end offsets)         (bulk, progress bar)
+    shadow  <- facts topic [start, sink's committed)    (bulk, progress bar)
     sink    stop                                        (dashboards still answer)
-    shadow  <- facts topic [end, sink's committed)      (top-up: nothing the sink stored
-                                                         is missing from the shadow)
+    shadow  <- facts topic [bulk end, sink's committed) (top-up: what the sink stored
+                                                         while the bulk ran)
     check   rows/tickets/revenue = what was read; signs per ticket in 0..1; aggregates
-    sink group offsets -> where the shadow stops;  EXCHANGE TABLES live <-> shadow
-    sink    start (continues from those offsets into the new live tables)
+    swap    EXCHANGE TABLES live <-> shadow
+    sink    start (continues from its own offsets, now into the rebuilt tables)
     drop the shadow database (now holding the old tables) unless keep_old
+
+The shadow ends exactly where the sink's committed offsets are, so the sink's offsets never
+move: the old tables and the rebuilt ones hold the same records of the topic. A crash at
+any step leaves whichever tables are live consistent with the sink's offsets, and the
+sink, started again, continues exactly (a crash between stop and start leaves it
+stopped: `boxoffice up` starts it).
+
+A topic the sink has not read yet (`replay cdc`'s new generation) is read to its end, and
+the sink group's offsets on it are set before the swap: harmless, because the sink reads
+another topic until the pipeline is switched over to this one.
 
 With `since` (--from TIME) the rows of live facts whose source_ts_ms is before TIME are
 kept (copied into the shadow while the sink is stopped) and only the topic's records
@@ -52,7 +62,6 @@ from warehouse.replay.shadow import (
 CLOCK_MARGIN = timedelta(minutes=10)
 """--from TIME reads the topic from TIME minus this, so records whose Kafka timestamp is
 a little earlier than their source time (clock skew) are not missed."""
-SINK_CATCH_UP_SECONDS = 120.0
 
 Say = Callable[[str], None]
 
@@ -114,11 +123,14 @@ class ReplayReport:
 
 def replay_facts(settings: Settings, *, sink: PausableProcess | None,
                  options: ReplayOptions | None = None, topic: str | None = None,
-                 say: Say = print,
+                 sink_has_read: bool = True, say: Say = print,
                  on_swapped: Callable[[], None] = lambda: None) -> ReplayReport:
     """Rebuild from `topic` (default settings.facts_topic) and swap; see the module doc.
 
-    `sink` is the supervised sink to pause around the swap (None: no sink runs);
+    `sink` is the supervised sink to pause around the swap (None: no sink runs).
+    `sink_has_read`: the sink group consumes `topic` already, so the shadow ends at its
+    committed offsets; False for a topic it has not read yet (the shadow reads to the
+    end and the group's offsets there are set before the swap).
     `on_swapped` runs after the swap, before the sink starts again (replay cdc switches
     the pipeline to the new facts topic there).
     Raises ShadowCheckFailed (nothing swapped) when the shadow disagrees with the topic.
@@ -139,7 +151,8 @@ def replay_facts(settings: Settings, *, sink: PausableProcess | None,
             raise ReplayError(f"replay: {shadow} and {live} rebuild different tables; run "
                               "`boxoffice warehouse migrate` and replay again.")
         say(f"rebuilding {', '.join(report.tables)} from {topic}")
-        swapped = _run(settings, executor, sink, opts, report, say, on_swapped)
+        run = _Run(settings, executor, sink, opts, report, say, sink_has_read)
+        swapped = run.execute(on_swapped)
     finally:
         if not swapped or not opts.keep_old:
             drop_database(executor, shadow)
@@ -149,92 +162,119 @@ def replay_facts(settings: Settings, *, sink: PausableProcess | None,
     return report
 
 
-def _run(settings: Settings, executor: ClientExecutor, sink: PausableProcess | None,
-         opts: ReplayOptions, report: ReplayReport, say: Say,
-         on_swapped: Callable[[], None]) -> bool:
-    topic, live, shadow = report.topic, report.live_database, report.shadow_database
-    since_ms = int(opts.since.timestamp() * 1000) if opts.since else None
-    start = start_offsets(settings, topic, opts.since - CLOCK_MARGIN if opts.since else None)
-    ends = end_offsets(settings, topic)
-    reader = FactsReader(settings=settings, topic=topic, start=start,
-                         batch_rows=opts.batch_rows, min_source_ts_ms=since_ms)
-    client = connect(settings, send_receive_timeout=3600, compress=False,
-                     autogenerate_session_id=False)
-    table = f"{shadow}.{FACT_TABLE}"
-    try:
+@dataclass
+class _Run:
+    """One replay's steps, in the order of the module doc; each says what it did, so an
+    operator (and the crash tests, which kill the replay at each of these lines) can tell
+    where a replay stopped."""
+
+    settings: Settings
+    executor: ClientExecutor
+    sink: PausableProcess | None
+    opts: ReplayOptions
+    report: ReplayReport
+    say: Say
+    sink_has_read: bool
+
+    def execute(self, on_swapped: Callable[[], None]) -> bool:
+        settings, opts, report = self.settings, self.opts, self.report
+        topic = report.topic
+        self.since_ms = int(opts.since.timestamp() * 1000) if opts.since else None
+        start = start_offsets(settings, topic,
+                              opts.since - CLOCK_MARGIN if opts.since else None)
+        ends = end_offsets(settings, topic)
+        if self.sink_has_read:
+            committed = committed_offsets(settings, settings.sink_group, topic)
+            ends = {p: min(o, committed.get(p, 0)) for p, o in ends.items()}
+        self.reader = FactsReader(settings=settings, topic=topic, start=start,
+                                  batch_rows=opts.batch_rows, min_source_ts_ms=self.since_ms)
+        self.client = connect(settings, send_receive_timeout=3600, compress=False,
+                              autogenerate_session_id=False)
+        self.table = f"{report.shadow_database}.{FACT_TABLE}"
+        try:
+            self._bulk(start, ends)
+            stopped_at = time.monotonic()
+            if self.sink is not None:
+                self.sink.stop()
+            try:
+                self._top_up_check_and_swap(ends, on_swapped)
+            finally:
+                if self.sink is not None:
+                    self.sink.restore()
+                report.sink_stopped_seconds = time.monotonic() - stopped_at
+        finally:
+            self.reader.close()
+            self.client.close()
+        return report.swapped
+
+    def _bulk(self, start: Offsets, ends: Offsets) -> None:
+        report = self.report
         began = time.monotonic()
-        loader = ShadowLoader(client=client, table=table)
+        loader = ShadowLoader(client=self.client, table=self.table)
         total = sum(max(ends[p] - start.get(p, 0), 0) for p in ends)
-        with read_progress(f"replay {topic}", total, enabled=opts.show_progress) as advance:
-            reader.read_until(ends, loader.put, advance)
+        with read_progress(f"replay {report.topic}", total,
+                           enabled=self.opts.show_progress) as advance:
+            self.reader.read_until(ends, loader.put, advance)
             loader.finish()
         report.bulk_seconds = time.monotonic() - began
-        report.bulk_rows = reader.state.totals.rows
-        say(f"bulk: {report.bulk_rows:,} rows in {report.bulk_seconds:.1f} s "
-            f"({report.rows_per_second:,.0f} rows/s)")
+        report.bulk_rows = self.reader.state.totals.rows
+        self.say(f"bulk: {report.bulk_rows:,} rows in {report.bulk_seconds:.1f} s "
+                 f"({report.rows_per_second:,.0f} rows/s)")
 
-        if since_ms is not None:
-            _wait_for_sink(settings, topic, ends)
-        stopped_at = time.monotonic()
-        if sink is not None:
-            sink.stop()
-        try:
-            committed = committed_offsets(settings, settings.sink_group, topic)
-            target = {p: max(ends[p], committed.get(p, 0)) for p in ends}
-            if since_ms is not None:
-                executor.command(
-                    f"INSERT INTO {table} SELECT * FROM {live}.{FACT_TABLE} "
-                    f"WHERE source_ts_ms < {since_ms}")
-                report.kept_from_live = fact_totals(executor, shadow)
-                report.kept_from_live.rows -= reader.state.totals.rows
-                report.kept_from_live.tickets -= reader.state.totals.tickets
-                report.kept_from_live.revenue -= reader.state.totals.revenue
-            before = reader.state.totals.rows
-            loader = ShadowLoader(client=client, table=table)
-            reader.read_until(target, loader.put)
-            loader.finish()
-            report.topup_rows = reader.state.totals.rows - before
-            report.read = reader.state.totals
-            report.skipped = reader.state.skipped
-            report.offsets = target
-            expected = Totals()
-            expected.add(report.read)
-            expected.add(report.kept_from_live)
-            result = check_shadow(executor, shadow, expected=expected, tables=report.tables)
-            report.problems = result.problems
-            if not result.ok and not opts.force:
-                raise ShadowCheckFailed(
-                    "replay: the shadow failed its checks, nothing was swapped:\n  - "
-                    + "\n  - ".join(result.problems)
-                    + "\nInspect the topic (or run with --force to swap anyway).")
-            moved = {p: o for p, o in target.items() if o != committed.get(p)}
-            if moved:
-                commit_offsets(settings, settings.sink_group, topic, moved)
-            swap(executor, live=live, shadow=shadow, tables=report.tables)
-            report.swapped = True
-            say(f"swapped {len(report.tables)} tables into {live} "
-                f"(top-up {report.topup_rows:,} rows)")
-            on_swapped()
-        finally:
-            if sink is not None:
-                sink.restore()
-            report.sink_stopped_seconds = time.monotonic() - stopped_at
-    finally:
-        reader.close()
-        client.close()
-    return report.swapped
-
-
-def _wait_for_sink(settings: Settings, topic: str, ends: Offsets) -> None:
-    """--from TIME copies what the sink stored: let it first store what the bulk read."""
-    deadline = time.monotonic() + SINK_CATCH_UP_SECONDS
-    while True:
+    def _top_up_check_and_swap(self, ends: Offsets, on_swapped: Callable[[], None]) -> None:
+        settings, report, executor = self.settings, self.report, self.executor
+        topic, live, shadow = report.topic, report.live_database, report.shadow_database
         committed = committed_offsets(settings, settings.sink_group, topic)
-        if all(committed.get(p, 0) >= o for p, o in ends.items()):
-            return
-        if time.monotonic() > deadline:
-            raise ReplayError(
-                f"replay: the sink ({settings.sink_group}) did not reach {ends} on {topic} "
-                f"within {SINK_CATCH_UP_SECONDS:.0f} s (it is at {committed}); is it "
-                "running? Nothing was swapped.")
-        time.sleep(0.5)
+        if self.sink_has_read:
+            target = {p: max(ends[p], committed.get(p, 0)) for p in ends}
+        else:
+            target = {p: max(ends[p], o) for p, o in end_offsets(settings, topic).items()}
+        self.say(f"sink stopped at {_offsets_text(committed)}")
+        if self.since_ms is not None:
+            self._keep_live_history()
+        before = self.reader.state.totals.rows
+        loader = ShadowLoader(client=self.client, table=self.table)
+        self.reader.read_until(target, loader.put)
+        loader.finish()
+        report.topup_rows = self.reader.state.totals.rows - before
+        report.read = self.reader.state.totals
+        report.skipped = self.reader.state.skipped
+        report.offsets = target
+        self.say(f"top-up: {report.topup_rows:,} rows, the shadow ends at "
+                 f"{_offsets_text(target)}")
+        expected = Totals()
+        expected.add(report.read)
+        expected.add(report.kept_from_live)
+        result = check_shadow(executor, shadow, expected=expected, tables=report.tables)
+        report.problems = result.problems
+        if not result.ok and not self.opts.force:
+            raise ShadowCheckFailed(
+                "replay: the shadow failed its checks, nothing was swapped:\n  - "
+                + "\n  - ".join(result.problems)
+                + "\nInspect the topic (or run with --force to swap anyway).")
+        self.say("shadow checks passed" if result.ok else
+                 f"shadow checks failed ({len(result.problems)}), swapping anyway (--force)")
+        if not self.sink_has_read:
+            commit_offsets(settings, settings.sink_group, topic, target)
+            self.say(f"sink offsets on {topic} set to {_offsets_text(target)}")
+        swap(executor, live=live, shadow=shadow, tables=report.tables)
+        report.swapped = True
+        self.say(f"swapped {len(report.tables)} tables into {live} "
+                 f"(top-up {report.topup_rows:,} rows)")
+        on_swapped()
+
+    def _keep_live_history(self) -> None:
+        """--from TIME: what live holds from before TIME is copied, not replayed. The sink
+        stored every record the bulk read (the bulk ends at its offsets)."""
+        report, totals = self.report, self.reader.state.totals
+        self.executor.command(
+            f"INSERT INTO {self.table} SELECT * FROM {report.live_database}.{FACT_TABLE} "
+            f"WHERE source_ts_ms < {self.since_ms}")
+        report.kept_from_live = fact_totals(self.executor, report.shadow_database)
+        report.kept_from_live.rows -= totals.rows
+        report.kept_from_live.tickets -= totals.tickets
+        report.kept_from_live.revenue -= totals.revenue
+
+
+def _offsets_text(offsets: Offsets) -> str:
+    return ", ".join(f"{p}:{o}" for p, o in sorted(offsets.items())) or "(none)"
