@@ -39,12 +39,17 @@ def facts_command(
     keep_old: Annotated[bool, typer.Option(
         help="keep the replaced tables in the shadow database")] = False,
     force: Annotated[bool, typer.Option(
-        help="swap even if the shadow fails its checks")] = False,
+        help="swap even if the shadow fails its checks or differs from PostgreSQL")] = False,
+    reconcile_seconds: Annotated[float, typer.Option(
+        help="how long the shadow may take to match PostgreSQL before the replay refuses",
+        callback=at_least(0, or_equal=False))] = 120.0,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Rebuild the fact table and every aggregate from the facts topic into shadow
-    tables, check them, and swap them in; dashboards read the old tables until then."""
+    tables, check them (against PostgreSQL too), and swap them in; dashboards read the
+    old tables until then."""
     from boxoffice.replay.control import sink_control
+    from boxoffice.replay.reconcile import SourceReconciler
     from warehouse.replay import ReplayOptions, replay_facts
 
     since = parse_from(from_)  # bad input is refused before anything is looked at
@@ -55,8 +60,11 @@ def facts_command(
         if not sink.running():
             say("the sink is not running under this installation's supervisor; if it "
                 "runs elsewhere, stop it first or facts it stores during the swap are lost")
-        report = replay_facts(current, sink=sink, say=say, options=ReplayOptions(
-            since=since, batch_rows=batch_rows, keep_old=keep_old, force=force))
+        report = replay_facts(
+            current, sink=sink, say=say,
+            reconcile=SourceReconciler(current, wait_seconds=reconcile_seconds, say=say),
+            options=ReplayOptions(since=since, batch_rows=batch_rows, keep_old=keep_old,
+                                  force=force))
     if as_json:
         console.print_json(json.dumps(report.as_dict()))
     else:
@@ -73,18 +81,25 @@ def cdc_command(
     catch_up_deadline: Annotated[float, typer.Option(
         help="seconds the new processors may take to catch up",
         callback=at_least(0, or_equal=False))] = 3600.0,
+    reconcile_seconds: Annotated[float, typer.Option(
+        help="how long the shadow may take to match PostgreSQL before the replay refuses",
+        callback=at_least(0, or_equal=False))] = 120.0,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Re-run the processors from the CDC topics (from the beginning: they are compacted)
     into the next facts topic version, rebuild the warehouse from it, and switch the
     pipeline to it."""
     from boxoffice.replay.cdc import replay_cdc
+    from boxoffice.replay.reconcile import SourceReconciler
     from warehouse.replay import ReplayOptions
 
     say = progress_printer()
     with user_errors():
-        report = replay_cdc(settings(), say=say, catch_up_deadline_seconds=catch_up_deadline,
-                            options=ReplayOptions(batch_rows=batch_rows, keep_old=keep_old))
+        current = settings()
+        report = replay_cdc(
+            current, say=say, catch_up_deadline_seconds=catch_up_deadline,
+            reconcile=SourceReconciler(current, wait_seconds=reconcile_seconds, say=say),
+            options=ReplayOptions(batch_rows=batch_rows, keep_old=keep_old))
     if as_json:
         console.print_json(json.dumps({"facts_topic": report.facts_topic,
                                        "faust_app_id": report.faust_app_id,

@@ -32,7 +32,7 @@ from boxoffice.stack.supervisor import Supervisor
 from contracts.settings import Settings
 from contracts.topics import join_topic, processor_input_topics
 from warehouse.replay.errors import ReplayError
-from warehouse.replay.facts import ReplayOptions, ReplayReport, replay_facts
+from warehouse.replay.facts import Reconcile, ReplayOptions, ReplayReport, replay_facts
 from warehouse.replay.generation import record_generation, with_generation
 from warehouse.replay.names import app_id_for_version, next_facts_topic, topic_version
 from warehouse.replay.offsets import committed_offsets, end_offsets
@@ -61,7 +61,10 @@ def _free_port(host: str) -> int:
 
 
 def replay_cdc(settings: Settings, *, options: ReplayOptions | None = None,
-               say: Say = print, catch_up_deadline_seconds: float = 3600.0) -> CdcReport:
+               say: Say = print, catch_up_deadline_seconds: float = 3600.0,
+               reconcile: Reconcile | None = None) -> CdcReport:
+    """See the module doc; `reconcile` compares the rebuilt shadow with the source before
+    the swap (the CLI passes verify's checks)."""
     new = new_generation(settings)
     say(f"new generation: facts topic {new.facts_topic}, processors {new.faust_app_id}")
     first = settings.faust_workers  # indexes past the live workers: own data dirs
@@ -102,7 +105,8 @@ def replay_cdc(settings: Settings, *, options: ReplayOptions | None = None,
             sink.supervisor = supervisor(new)  # the sink restarts on the new topic
 
         report = replay_facts(new, sink=sink, options=options, topic=new.facts_topic,
-                              sink_has_read=False, say=say, on_swapped=switch)
+                              sink_has_read=False, reconcile=reconcile, say=say,
+                              on_swapped=switch)
     finally:
         if not switched:
             replay_workers.down(progress=say)

@@ -56,3 +56,9 @@ AGGREGATE_TABLES = ("agg_sales_by_performance", "agg_sales_by_day_venue_band",
                     "agg_sales_by_minute_venue")
 """dq_table_counts rows whose current_rows counts keys that merges have not yet dropped:
 only their tickets and revenue are compared."""
+
+FACT_DERIVED_CHECKS = ("sales_by_performance", "sales_by_day_venue_band",
+                       "sales_by_minute_venue_live", "sales_by_venue", "sales_by_band_venue",
+                       "totals", "dq_repeated_deltas")
+"""The checks a replay's shadow answers: it rebuilds the facts and their aggregates, not
+the dimensions (which stay in the live database)."""

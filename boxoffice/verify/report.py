@@ -16,7 +16,7 @@ def _values(values: tuple[object, ...] | None) -> str:
     return ", ".join(str(v) for v in values) or "present"
 
 
-def _sample(result: CheckResult, mismatch: Mismatch) -> str:
+def sample_text(result: CheckResult, mismatch: Mismatch) -> str:
     key = ", ".join(f"{c}={v}" for c, v in zip(result.spec.key_columns, mismatch.key,
                                                 strict=True))
     return (f"{key}: postgres [{_values(mismatch.expected)}] "
@@ -32,7 +32,7 @@ def diff_table(report: VerifyReport) -> Table:
     table.add_column("first differing keys (postgres vs clickhouse)", overflow="fold")
     for result in report.results:
         status = "[green]ok[/green]" if result.ok else "[red]FAIL[/red]"
-        detail = result.error or "\n".join(_sample(result, m) for m in result.samples)
+        detail = result.error or "\n".join(sample_text(result, m) for m in result.samples)
         table.add_row(f"{status} {result.name}", str(result.rows_compared),
                       str(result.mismatches), detail)
     return table

@@ -21,12 +21,13 @@ DQ_ROW_LIMIT = 1000
 """A must-be-empty view is read up to this many rows: enough to report, cheap if huge."""
 
 
-def reader_client(settings: Settings, *, timeout_seconds: float) -> Any:
-    """clickhouse-connect client as settings.clickhouse_reader_user."""
+def reader_client(settings: Settings, *, timeout_seconds: float, reader: bool = True) -> Any:
+    """clickhouse-connect client as settings.clickhouse_reader_user (or, for a database
+    the reader has no grant on, such as a replay's shadow, as the writer)."""
     from warehouse.executor import connect
 
     try:
-        return connect(settings, reader=True, connect_timeout=min(timeout_seconds, 5),
+        return connect(settings, reader=reader, connect_timeout=min(timeout_seconds, 5),
                        send_receive_timeout=timeout_seconds, autogenerate_session_id=False,
                        compress=False)
     except Exception as exc:
@@ -53,11 +54,12 @@ def _plain(value: Any) -> Any:
 
 
 def read_warehouse(settings: Settings, *, database: str | None = None,
-                   window_start: dt.datetime, timeout_seconds: float = 60.0) -> Tables:
+                   window_start: dt.datetime, timeout_seconds: float = 60.0,
+                   reader: bool = True) -> Tables:
     db = database or settings.clickhouse_database
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", db):
         raise VerifyError(f"verify: database name {db!r} is not a plain identifier")
-    client = reader_client(settings, timeout_seconds=timeout_seconds)
+    client = reader_client(settings, timeout_seconds=timeout_seconds, reader=reader)
     try:
         return _queries(client, db, window_start)
     except VerifyError:

@@ -4,6 +4,9 @@ the old tables.
 
     shadow  <- warehouse migrations                     (its views feed its aggregates)
     shadow  <- facts topic [start, sink's committed)    (bulk, progress bar)
+    reconcile  the shadow against PostgreSQL, topping it up to the topic's end
+            while the sink runs, until they agree; then until the sink has stored
+            as far as the shadow read
     sink    stop                                        (dashboards still answer)
     shadow  <- facts topic [bulk end, sink's committed) (top-up: what the sink stored
                                                          while the bulk ran)
@@ -59,6 +62,9 @@ from warehouse.replay.shadow import (
     swap,
 )
 
+SINK_CATCH_UP_SECONDS = 120.0
+"""After the reconciliation the sink must store as far as the shadow read (it is
+running, normally a second or two behind) before it is stopped."""
 CLOCK_MARGIN = timedelta(minutes=10)
 """--from TIME reads the topic from TIME minus this, so records whose Kafka timestamp is
 a little earlier than their source time (clock skew) are not missed."""
@@ -74,6 +80,17 @@ class PausableProcess(Protocol):
     def stop(self) -> None: ...
 
     def restore(self) -> None: ...
+
+    def running(self) -> bool: ...
+
+
+class Reconcile(Protocol):
+    """Compares the shadow database with the source (the operate layer passes verify's
+    checks). It may call `top_up` to read the topic further into the shadow while it
+    waits for the source and the topic to agree; it returns the differences it still
+    finds, [] when they match."""
+
+    def __call__(self, shadow: str, top_up: Callable[[], None]) -> list[str]: ...
 
 
 @dataclass
@@ -123,7 +140,8 @@ class ReplayReport:
 
 def replay_facts(settings: Settings, *, sink: PausableProcess | None,
                  options: ReplayOptions | None = None, topic: str | None = None,
-                 sink_has_read: bool = True, say: Say = print,
+                 sink_has_read: bool = True, reconcile: Reconcile | None = None,
+                 say: Say = print,
                  on_swapped: Callable[[], None] = lambda: None) -> ReplayReport:
     """Rebuild from `topic` (default settings.facts_topic) and swap; see the module doc.
 
@@ -131,6 +149,9 @@ def replay_facts(settings: Settings, *, sink: PausableProcess | None,
     `sink_has_read`: the sink group consumes `topic` already, so the shadow ends at its
     committed offsets; False for a topic it has not read yet (the shadow reads to the
     end and the group's offsets there are set before the swap).
+    `reconcile` compares the shadow with the source before the swap (None: the shadow
+    is checked only against what was read; with `since` it is not called, because the
+    history before `since` is copied from the live table, trusted as it is).
     `on_swapped` runs after the swap, before the sink starts again (replay cdc switches
     the pipeline to the new facts topic there).
     Raises ShadowCheckFailed (nothing swapped) when the shadow disagrees with the topic.
@@ -151,7 +172,8 @@ def replay_facts(settings: Settings, *, sink: PausableProcess | None,
             raise ReplayError(f"replay: {shadow} and {live} rebuild different tables; run "
                               "`boxoffice warehouse migrate` and replay again.")
         say(f"rebuilding {', '.join(report.tables)} from {topic}")
-        run = _Run(settings, executor, sink, opts, report, say, sink_has_read)
+        run = _Run(settings, executor, sink, opts, report, say, sink_has_read,
+                   None if opts.since else reconcile)
         swapped = run.execute(on_swapped)
     finally:
         if not swapped or not opts.keep_old:
@@ -175,6 +197,7 @@ class _Run:
     report: ReplayReport
     say: Say
     sink_has_read: bool
+    reconcile: Reconcile | None
 
     def execute(self, on_swapped: Callable[[], None]) -> bool:
         settings, opts, report = self.settings, self.opts, self.report
@@ -193,11 +216,14 @@ class _Run:
         self.table = f"{report.shadow_database}.{FACT_TABLE}"
         try:
             self._bulk(start, ends)
+            self.read_to = dict(ends)
+            if self.reconcile is not None:
+                self._reconcile(self.reconcile)
             stopped_at = time.monotonic()
             if self.sink is not None:
                 self.sink.stop()
             try:
-                self._top_up_check_and_swap(ends, on_swapped)
+                self._top_up_check_and_swap(on_swapped)
             finally:
                 if self.sink is not None:
                     self.sink.restore()
@@ -221,22 +247,68 @@ class _Run:
         self.say(f"bulk: {report.bulk_rows:,} rows in {report.bulk_seconds:.1f} s "
                  f"({report.rows_per_second:,.0f} rows/s)")
 
-    def _top_up_check_and_swap(self, ends: Offsets, on_swapped: Callable[[], None]) -> None:
-        settings, report, executor = self.settings, self.report, self.executor
-        topic, live, shadow = report.topic, report.live_database, report.shadow_database
-        committed = committed_offsets(settings, settings.sink_group, topic)
-        if self.sink_has_read:
-            target = {p: max(ends[p], committed.get(p, 0)) for p in ends}
-        else:
-            target = {p: max(ends[p], o) for p, o in end_offsets(settings, topic).items()}
-        self.say(f"sink stopped at {_offsets_text(committed)}")
-        if self.since_ms is not None:
-            self._keep_live_history()
+    def _reconcile(self, reconcile: Reconcile) -> None:
+        """The shadow against the source while the sink runs; then the sink is let
+        store as far as the shadow read, so stopping it moves no offset."""
+        settings, topic = self.settings, self.report.topic
+        follow = not self.sink_has_read or (self.sink is not None and self.sink.running())
+
+        def top_up() -> None:
+            if follow:
+                self._read_to(end_offsets(settings, topic))
+
+        problems = reconcile(self.report.shadow_database, top_up)
+        if problems:
+            self.report.problems += problems
+            hint = ("" if follow else " The sink is not running: start it (`boxoffice "
+                    "up`) so the shadow can follow the source, then replay again.")
+            if not self.opts.force:
+                raise ShadowCheckFailed(
+                    "replay: the shadow does not match PostgreSQL, nothing was swapped:\n"
+                    "  - " + "\n  - ".join(problems) + "\nThe facts topic no longer "
+                    "holds everything the warehouse needs (retention, a recreated topic)? "
+                    "Rebuild the facts from the CDC topics with `boxoffice replay cdc`, "
+                    "or re-read the source tables first (`boxoffice connector snapshot`)."
+                    + hint)
+            self.say("the shadow does not match PostgreSQL; swapping anyway (--force)")
+        if self.sink_has_read and follow:
+            self._wait_for_sink(self.read_to)
+
+    def _read_to(self, target: Offsets) -> int:
+        """Read the topic into the shadow up to `target`; the rows read."""
         before = self.reader.state.totals.rows
+        target = {p: max(o, self.read_to.get(p, 0)) for p, o in target.items()}
         loader = ShadowLoader(client=self.client, table=self.table)
         self.reader.read_until(target, loader.put)
         loader.finish()
-        report.topup_rows = self.reader.state.totals.rows - before
+        self.read_to = target
+        return self.reader.state.totals.rows - before
+
+    def _wait_for_sink(self, offsets: Offsets) -> None:
+        settings, topic = self.settings, self.report.topic
+        deadline = time.monotonic() + SINK_CATCH_UP_SECONDS
+        while True:
+            committed = committed_offsets(settings, settings.sink_group, topic)
+            if all(committed.get(p, 0) >= o for p, o in offsets.items()):
+                return
+            if time.monotonic() > deadline:
+                raise ReplayError(
+                    f"replay: the sink ({settings.sink_group}) did not store as far as "
+                    f"the shadow ({_offsets_text(offsets)}) within "
+                    f"{SINK_CATCH_UP_SECONDS:.0f} s; it is at {_offsets_text(committed)}. "
+                    "See `boxoffice status`. Nothing was swapped.")
+            time.sleep(0.5)
+
+    def _top_up_check_and_swap(self, on_swapped: Callable[[], None]) -> None:
+        settings, report, executor = self.settings, self.report, self.executor
+        topic, live, shadow = report.topic, report.live_database, report.shadow_database
+        committed = committed_offsets(settings, settings.sink_group, topic)
+        target = committed if self.sink_has_read else end_offsets(settings, topic)
+        self.say(f"sink stopped at {_offsets_text(committed)}")
+        if self.since_ms is not None:
+            self._keep_live_history()
+        report.topup_rows = self._read_to(target)
+        target = self.read_to
         report.read = self.reader.state.totals
         report.skipped = self.reader.state.skipped
         report.offsets = target
@@ -246,7 +318,7 @@ class _Run:
         expected.add(report.read)
         expected.add(report.kept_from_live)
         result = check_shadow(executor, shadow, expected=expected, tables=report.tables)
-        report.problems = result.problems
+        report.problems += result.problems
         if not result.ok and not self.opts.force:
             raise ShadowCheckFailed(
                 "replay: the shadow failed its checks, nothing was swapped:\n  - "

@@ -32,7 +32,9 @@ REFUSED = [
     (["verify", "--live-window", "0"], "--live-window"),
     (["replay", "facts", "--batch-rows", "0"], "--batch-rows"),
     (["replay", "facts", "--from", "last tuesday"], "earliest"),
+    (["replay", "facts", "--reconcile-seconds", "0"], "--reconcile-seconds"),
     (["replay", "cdc", "--catch-up-deadline", "-5"], "--catch-up-deadline"),
+    (["replay", "cdc", "--reconcile-seconds", "-1"], "--reconcile-seconds"),
     (["connector", "apply", "--deadline", "0"], "--deadline"),
     (["processors", "worker", "--index", "-1"], "--index"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from boxoffice.verify.checks import BY_NAME, CHECKS
-from boxoffice.verify.compare import compare, sum_by
+from boxoffice.verify.compare import compare, compare_settled, sum_by
 from boxoffice.verify.run import window_start_for
 
 PERF = BY_NAME["sales_by_performance"]
@@ -74,3 +74,21 @@ def test_every_check_has_a_unique_name_and_columns() -> None:
     names = [c.name for c in CHECKS]
     assert len(names) == len(set(names))
     assert all(c.key_columns for c in CHECKS)
+
+
+def test_settled_comparison_judges_only_keys_unchanged_between_the_source_reads() -> None:
+    """A replay's shadow against a source that keeps selling: key 2 sold between the two
+    reads, so the shadow may or may not hold that sale; keys 1 and 3 did not change, so
+    the shadow must equal the source on them."""
+    before = {(1,): (3, 75), (2,): (1, 25)}
+    after = {(1,): (3, 75), (2,): (2, 50)}
+    assert compare_settled(PERF, before, after, {(1,): (3, 75), (2,): (2, 50)}).ok
+    assert compare_settled(PERF, before, after, {(1,): (3, 75), (2,): (1, 25)}).ok
+    short = compare_settled(PERF, before, after, {(2,): (2, 50)})
+    assert (short.ok, short.rows_compared, short.mismatches) == (False, 1, 1)
+    extra = compare_settled(PERF, before, after, {(1,): (3, 75), (3,): (1, 9)})
+    assert (extra.ok, extra.mismatches) == (False, 1)  # 3 sold nowhere at the source
+
+
+def test_settled_comparison_judges_must_be_empty_checks_whole() -> None:
+    assert not compare_settled(EMPTY, {}, {}, {(7,): (1, 25, "no band")}).ok
