@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
@@ -61,6 +63,7 @@ class TrafficExecutor:
         self._t = {name: sql.Identifier(schema, name).as_string(conn)
                    for name in ("bands", "venues", "performances", "people", "purchases",
                                 "tickets")}
+        self._dropped: set[str] = set()
         self._load_state()
         self._ensure_upcoming(random.Random(bootstrap_seed))
 
@@ -92,20 +95,31 @@ class TrafficExecutor:
     def _ensure_upcoming(self, rng: random.Random) -> None:
         """A sale needs upcoming performances; create a small lineup if there is none."""
         while len(self._upcoming) < MIN_UPCOMING:
-            with self._conn:
-                self._new_performance(rng, {})
+            try:
+                with self._conn:
+                    self._new_performance(rng, {})
+            except psycopg2.errors.UndefinedColumn as exc:
+                self._dropped.add(_optional_column(exc))
 
     # --- running ------------------------------------------------------------------------
     def run(self, step: Step, *, record: bool = False) -> Applied | None:
         """One step in one transaction; None when it found nothing to act on."""
-        rng = random.Random(step.seed)
-        changes: dict[str, list[int]] = {}
-        with self._conn:
-            done = getattr(self, f"_{step.kind}")(rng, changes)
+        try:
+            done, changes = self._apply(step)
+        except psycopg2.errors.UndefinedColumn as exc:
+            self._dropped.add(_optional_column(exc))  # dropped by an analyst: go on
+            done, changes = self._apply(step)
         if not done:
             return None
         return Applied(step.kind, {k: tuple(v) for k, v in changes.items()}) if record \
             else Applied(step.kind, {})
+
+    def _apply(self, step: Step) -> tuple[bool, dict[str, list[int]]]:
+        """The step in one transaction (rolled back on any error)."""
+        changes: dict[str, list[int]] = {}
+        with self._conn:
+            done = getattr(self, f"_{step.kind}")(random.Random(step.seed), changes)
+        return done, changes
 
     def _cur(self) -> psycopg2.extensions.cursor:
         return self._conn.cursor()
@@ -141,11 +155,16 @@ class TrafficExecutor:
                         "values (now(), %s) returning id", (person,))
             purchase = cur.fetchone()[0]  # type: ignore[index]
             self._max_purchase = max(self._max_purchase, purchase)
-            rows = [(max(10, base + rng.randint(-2, 2)), performance, purchase,
-                     f"ACL-{performance:05d}-P{purchase}-{k + 1}") for k in range(count)]
-            args = ",".join(cur.mogrify("(%s,%s,%s,%s)", r).decode() for r in rows)
-            cur.execute(f"insert into {t['tickets']} (price, performance_id, purchase_id, "
-                        f"ticketnum) values {args} returning id")
+            rows: list[tuple[object, ...]] = [
+                (max(10, base + rng.randint(-2, 2)), performance, purchase,
+                 f"ACL-{performance:05d}-P{purchase}-{k + 1}") for k in range(count)]
+            columns = "price, performance_id, purchase_id, ticketnum"
+            if "ticketnum" in self._dropped:
+                rows = [r[:3] for r in rows]
+                columns = "price, performance_id, purchase_id"
+            shape = "(" + ",".join(["%s"] * len(rows[0])) + ")"
+            args = ",".join(cur.mogrify(shape, r).decode() for r in rows)
+            cur.execute(f"insert into {t['tickets']} ({columns}) values {args} returning id")
             tickets = [r[0] for r in cur.fetchall()]
         self._max_ticket = max([self._max_ticket, *tickets])
         changes.setdefault("purchases", []).append(purchase)
@@ -199,9 +218,7 @@ class TrafficExecutor:
         t = self._t
         with self._cur() as cur:
             if self._max_band == 0 or rng.random() < 0.5:
-                cur.execute(f"insert into {t['bands']} (name, fee) values (%s, %s) "
-                            "returning id", (_band_name(rng), int(rng.choice(FEES.tolist()))))
-                band = cur.fetchone()[0]  # type: ignore[index]
+                band = self._insert_band(cur, _band_name(rng), int(rng.choice(FEES.tolist())))
                 self._max_band = max(self._max_band, band)
                 changes["bands"] = [band]
             else:
@@ -215,6 +232,15 @@ class TrafficExecutor:
         changes["performances"] = [performance]
         return True
 
+    def _insert_band(self, cur: psycopg2.extensions.cursor, name: str, fee: int) -> int:
+        if "fee" in self._dropped:
+            cur.execute(f"insert into {self._t['bands']} (name) values (%s) returning id",
+                        (name,))
+        else:
+            cur.execute(f"insert into {self._t['bands']} (name, fee) values (%s, %s) "
+                        "returning id", (name, fee))
+        return int(cur.fetchone()[0])  # type: ignore[index]
+
     def _rename_band(self, rng: random.Random, changes: dict[str, list[int]]) -> bool:
         band = self._pick("bands", self._max_band, rng)
         if band is None:
@@ -224,6 +250,20 @@ class TrafficExecutor:
                         (_band_name(rng), band))
         changes["bands"] = [band]
         return True
+
+
+OPTIONAL_COLUMNS = ("fee", "ticketnum")
+"""bands.fee and tickets.ticketnum: columns boxoffice does not carry. The traffic fills
+them while the source has them and goes on without them once an analyst drops them."""
+_COLUMN = re.compile(r'column "([^"]+)"')
+
+
+def _optional_column(exc: psycopg2.errors.UndefinedColumn) -> str:
+    """The optional column the error is about; anything else is raised again."""
+    match = _COLUMN.search(str(exc))
+    if match is None or match.group(1) not in OPTIONAL_COLUMNS:
+        raise exc
+    return match.group(1)
 
 
 def _band_name(rng: random.Random) -> str:

@@ -24,7 +24,7 @@ class CheckSpec:
 SALES = ("tickets", "revenue")
 
 CHECKS: tuple[CheckSpec, ...] = (
-    CheckSpec("dim_bands", "bands, latest non-deleted version", ("id",), ("name", "fee")),
+    CheckSpec("dim_bands", "bands, latest non-deleted version", ("id",), ("name",)),
     CheckSpec("dim_venues", "venues, latest non-deleted version", ("id",),
               ("name", "capacity")),
     CheckSpec("dim_performances", "performances, latest non-deleted version", ("id",),

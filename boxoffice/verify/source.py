@@ -69,10 +69,20 @@ def read_truth(settings: Settings, *, window_start: dt.datetime,
             f"verify: a ground-truth query on Postgres ran past the statement timeout "
             f"({timeout_seconds:.0f} s); raise --statement-timeout or run verify when the "
             "source is less busy") from exc
+    except psycopg2.errors.UndefinedColumn as exc:
+        raise VerifyError(
+            f"verify: the source no longer has a column the pipeline carries "
+            f"({_first_line(exc)}); its table's changes cannot be compared until the "
+            "column is back or mapped. See docs/source.md, \"When the source schema "
+            "changes\".") from exc
     except psycopg2.Error as exc:
         raise VerifyError(f"verify: cannot read the ground truth from Postgres at "
                           f"port {settings.postgres_port}: {str(exc).strip()}; is it "
                           "running (`boxoffice status`)?") from exc
+
+
+def _first_line(exc: psycopg2.Error) -> str:
+    return str(exc).strip().splitlines()[0]
 
 
 def _role_problem(exc: psycopg2.Error) -> bool:
@@ -93,7 +103,7 @@ def _queries(cur: psycopg2.extensions.cursor, schema: str, window_start: dt.date
     s = '"' + schema.replace('"', '""') + '"'
     facts = _FACTS.format(s=s)
     out: Tables = {
-        "dim_bands": _rows(cur, f"select id, name, fee from {s}.bands"),
+        "dim_bands": _rows(cur, f"select id, name from {s}.bands"),
         "dim_venues": _rows(cur, f"select id, name, capacity from {s}.venues"),
         "dim_performances": _rows(
             cur, f"select id, to_char(performance_start at time zone 'UTC', "

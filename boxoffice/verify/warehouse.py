@@ -90,7 +90,7 @@ def _sales(db: str, table: str, keys: list[str], where: str = "") -> str:
 def _queries(client: Any, db: str, window_start: dt.datetime) -> Tables:
     window = window_start.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     out: Tables = {
-        "dim_bands": _dimension(client, db, "dim_bands", ["name", "fee"]),
+        "dim_bands": _dimension(client, db, "dim_bands", ["name"]),
         "dim_venues": _dimension(client, db, "dim_venues", ["name", "capacity"]),
         "dim_performances": _dimension(
             client, db, "dim_performances",

@@ -226,14 +226,30 @@ def _object(raw: bytes) -> dict[str, Any]:
 
 
 DIMENSION_COLUMNS: dict[str, dict[str, str]] = {
-    "bands": {"name": "str", "fee": "int"},
+    "bands": {"name": "str", "fee": "int?"},
     "venues": {"name": "str", "capacity": "int"},
     "performances": {"performance_start": "ts", "band_id": "int", "venue_id": "int"},
     "people": {},  # personal data never leaves Postgres unhashed, and is not kept here
 }
-"""Columns copied from Debezium's `after` image per source table, besides `id`."""
+"""Columns copied from Debezium's `after` image per source table, besides `id`.
+
+A kind ending in `?` is a passenger: kept when the source has it, NULL when it does not.
+Nothing boxoffice computes or shows depends on it, so an analyst may drop it at the
+source (`ALTER TABLE bands DROP COLUMN fee`) and later rows simply carry no value,
+instead of every later change of the table becoming a dead letter. The other columns are
+carried: views and dashboards read them, and a change without them cannot be stored."""
 
 _EMPTY = {"str": "", "int": 0, "ts": "1970-01-01T00:00:00Z"}
+
+
+def _passenger(image: Mapping[str, Any], column: str, kind: str) -> int | None:
+    """A passenger column's value: None when the image lacks it (dropped at the source,
+    or a delete without a before image), else typed as the carried columns are."""
+    if image.get(column) is None:
+        return None
+    if kind != "int":
+        raise RecordError(f"no passenger column of kind {kind!r} ({column})")
+    return _int(image, column)
 
 
 def dimension_decoder(table: str) -> Decoder:
@@ -257,7 +273,9 @@ def dimension_decoder(table: str) -> Decoder:
             "source_ts_ms": change.ts_ms,
         }
         for column, kind in columns.items():
-            if deleted and image.get(column) is None:
+            if kind.endswith("?"):
+                row[column] = _passenger(image, column, kind[:-1])
+            elif deleted and image.get(column) is None:
                 row[column] = _EMPTY[kind]
             elif kind == "int":
                 row[column] = _int(image, column)

@@ -77,6 +77,21 @@ def test_people_keep_no_name() -> None:
     assert "name" not in row and row["id"] == 3
 
 
+def test_a_passenger_column_is_kept_while_the_source_has_it_and_null_after() -> None:
+    """bands.fee is not carried: dropping it at the source must not dead-letter bands."""
+    decode = dimension_decoder("bands")
+    with_fee = json.loads(decode(None, envelope("c", None, {"id": 1, "name": "A", "fee": 50})))
+    assert with_fee["fee"] == 50
+    dropped = json.loads(decode(None, envelope("u", None, {"id": 1, "name": "B"})))
+    assert (dropped["name"], dropped["fee"]) == ("B", None)
+    deleted = json.loads(decode(None, envelope("d", {"id": 1}, None)))
+    assert (deleted["is_deleted"], deleted["fee"]) == (1, None)
+    with pytest.raises(RecordError, match="fee must be an integer"):
+        decode(None, envelope("c", None, {"id": 1, "name": "A", "fee": "a lot"}))
+    with pytest.raises(RecordError, match="name must be a string"):
+        decode(None, envelope("c", None, {"id": 1, "fee": 50}))  # carried: required
+
+
 def test_dimension_errors() -> None:
     decode = dimension_decoder("performances")
     with pytest.raises(RecordError, match="op must be one of c, u, d, r"):

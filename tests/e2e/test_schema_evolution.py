@@ -1,0 +1,90 @@
+"""DDL at the source while sales go on: the changes an analyst makes on a Tuesday.
+
+Adding columns (to a dimension and to a joined table), dropping columns boxoffice does
+not carry (`bands.fee`, `tickets.ticketnum`) and widening carried columns (integer to
+bigint, used past 2^31 right away) must leave every stage flowing: no dead letter, the
+bands still following the source, and `verify` working throughout and ending ALL MATCH.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from boxoffice.verify import verify, verify_until
+from connectors.db import connect
+from connectors.seed import seed
+from connectors.traffic import sell
+from contracts.settings import Settings
+from tests.chaos.deadletters import read_dead_letters
+from warehouse.executor import ClientExecutor
+from warehouse.executor import connect as clickhouse
+
+DDL = (
+    "alter table {s}.venues add column city text default 'Austin'",
+    "alter table {s}.tickets add column seat text",
+    "alter table {s}.bands drop column fee",
+    "alter table {s}.tickets drop column ticketnum",
+    "alter table {s}.tickets alter column price type bigint",
+    "alter table {s}.venues alter column capacity type bigint",
+)
+BEYOND_INT32 = 3_000_000_000
+
+
+def run_sql(settings: Settings, statements: list[str]) -> list[tuple[object, ...]]:
+    conn = connect(settings)
+    rows: list[tuple[object, ...]] = []
+    try:
+        for statement in statements:
+            with conn, conn.cursor() as cur:
+                cur.execute("set local lock_timeout = '10s'")
+                cur.execute(statement)
+                if cur.description is not None:
+                    rows += cur.fetchall()
+    finally:
+        conn.close()
+    return rows
+
+
+def explain(report: object) -> str:
+    failing = [r for r in report.results if not r.ok]  # type: ignore[attr-defined]
+    return "; ".join(f"{r.name}: {r.as_dict()}" for r in failing[:3]) or str(
+        report.errors)  # type: ignore[attr-defined]
+
+
+def test_add_drop_unused_and_widen_under_sales_keep_everything_flowing(
+        running_pipeline: Settings) -> None:
+    settings = running_pipeline
+    s = settings.source_schema
+    seed(settings, scale=0.01, seed_value=7)
+    assert verify_until(settings, wait_seconds=240).ok
+    dead_before = len(read_dead_letters(settings).records)
+
+    sales = threading.Thread(target=sell, args=(settings,),
+                             kwargs={"rate": 20, "duration": 20, "seed": 29})
+    sales.start()
+    try:
+        run_sql(settings, [statement.format(s=s) for statement in DDL])
+        # Mid-stream, verify keeps working: it reads only the columns it compares.
+        assert verify(settings).errors == []
+        ((band,),) = run_sql(settings, [
+            f"insert into {s}.bands (name) values ('The Evolving Schemas') returning id"])
+        run_sql(settings, [
+            f"update {s}.bands set name = name || ' (renamed)' where id = 1",
+            f"update {s}.venues set capacity = {BEYOND_INT32}, city = 'Paris' where id = 1",
+            f"update {s}.tickets set price = {BEYOND_INT32}, seat = 'A1' "
+            f"where id = (select min(id) from {s}.tickets)",
+        ])
+    finally:
+        sales.join()
+
+    report = verify_until(settings, wait_seconds=240)
+    assert report.ok, explain(report)
+    assert report.result("totals").rows_compared > 0
+    assert len(read_dead_letters(settings).records) == dead_before
+    executor = ClientExecutor(clickhouse(settings))
+    try:
+        rows = executor.rows(
+            f"SELECT name, fee FROM {settings.clickhouse_database}.bands WHERE id = {band}")
+    finally:
+        executor.client.close()
+    assert rows == [("The Evolving Schemas", None)]  # a band after the drop: no fee
