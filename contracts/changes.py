@@ -9,7 +9,8 @@ both are accepted, so switching the converter cannot silently empty a table.
 One set of rules, for the processors (tickets, purchases, performances, heartbeat) and
 the sink's dimensions (bands, venues, performances, people) alike:
 
-- a tombstone (null value, compaction's marker after a delete) is nothing: None;
+- a tombstone (null value, compaction's marker after a delete) is None here; each stage
+  decides what it means for its state (`tombstone_key` reads its row id);
 - ``c``, ``u``, ``r`` carry an ``after`` image; ``d`` carries the key and, with replica
   identity full, a ``before`` image;
 - ``t`` (truncate) and ``m`` (logical message) carry no row and cannot be applied change
@@ -110,6 +111,15 @@ def parse_change(table: str, key: bytes | str | None,
         if type(row_id) is not int:
             raise ChangeRecordError("no integer id in the key or the row images")
     return Change(table, row_id, op, before, after, lsn, ts_ms)
+
+
+def tombstone_key(key: bytes | str | None) -> int:
+    """The row id of a tombstone (a key with no value): all it says is "this row is
+    gone". A ChangeRecordError when the key holds no integer id."""
+    row_id = _key_id(key) if key else None
+    if row_id is None:
+        raise ChangeRecordError("a tombstone whose key holds no integer id")
+    return row_id
 
 
 def json_object(raw: bytes | str, what: str) -> dict[str, Any]:

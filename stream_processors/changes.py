@@ -21,6 +21,10 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 """The columns of each joined table the join reads, in the order the wire format keeps."""
 
+TOMBSTONE_LSN = -1
+"""The LSN a tombstone travels the join topic with (as a delete): "delete this row, if it
+still exists, whatever LSN it holds". Real LSNs are never negative."""
+
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     t: tuple(c for c in cols if c.endswith(("_date", "_start")))
     for t, cols in REQUIRED_COLUMNS.items()}
@@ -28,14 +32,18 @@ INT_COLUMNS: dict[str, tuple[str, ...]] = {
     t: tuple(c for c in cols if c not in TEXT_COLUMNS[t]) for t, cols in REQUIRED_COLUMNS.items()}
 
 
-def parse_change(table: str, key: bytes | str | None, value: bytes | str | None) -> Change | None:
-    """The `Change` in one CDC record of a joined table, or None for a tombstone."""
-    if not value:
-        return None
+def parse_change(table: str, key: bytes | str | None, value: bytes | str | None,
+                 ts_ms: int = 0) -> Change:
+    """The `Change` in one CDC record of a joined table. A tombstone is a delete with
+    `TOMBSTONE_LSN` (and `ts_ms`, the record's Kafka time: it carries no source time)."""
     if table not in REQUIRED_COLUMNS:
         raise ChangeRecordError(f"unknown table {table!r}")
+    if not value:
+        return Change(table, changes.tombstone_key(key), "d", None, None, TOMBSTONE_LSN,
+                      ts_ms)
     change = changes.parse_change(table, key, value)
-    if change is not None and change.after is not None:
+    assert change is not None  # only a tombstone parses to None
+    if change.after is not None:
         _check_columns(change.after, table)
     return change
 

@@ -22,7 +22,14 @@ partition of its purchase, so ``purchase_id`` tells partitions apart when a tick
 A replay after a crash reproduces exactly the same deltas, which the sink deduplicates on.
 
 Re-deliveries: every row keeps the LSN of the last change applied to it, deleted rows
-included (a tombstone entry), and a change whose LSN is not newer is dropped. A Debezium
+included (a deletion marker), and a change whose LSN is not newer is dropped.
+
+Tombstones: Kafka's compaction keeps only the latest record of a key, so a reader behind
+it may find a deleted row's tombstone (key, no value) without the delete before it. A
+tombstone arrives as a delete with `TOMBSTONE_LSN` and deletes the row if it still lives
+here, whatever LSN the row holds (its own LSN is kept, the version goes up by one); on a
+row already deleted or never seen it does nothing, which is every tombstone of a reader
+that is not behind. A Debezium
 snapshot gives every record the same LSN, which is fine: the comparison is per row, and
 the same row appears once per snapshot, so a second copy of it is a duplicate.
 """
@@ -35,7 +42,7 @@ from typing import Any
 
 from contracts.changes import Change
 from contracts.facts import FactRow, person_key
-from stream_processors.changes import REQUIRED_COLUMNS
+from stream_processors.changes import REQUIRED_COLUMNS, TOMBSTONE_LSN
 
 Entry = tuple[Any, ...]
 """A stored row: (lsn, *columns) while it exists, (lsn,) once deleted. Tickets carry their
@@ -90,7 +97,12 @@ class JoinState:
         """`apply` on plain values, for the worker's hot loop: the after image as a list
         in `REQUIRED_COLUMNS` order (None for a delete), deltas as `Delta` tuples."""
         known = self._rows[table].get(key)
-        if known is not None and lsn <= known[0]:
+        if lsn == TOMBSTONE_LSN:
+            if not _exists(table, known):
+                return []  # deleted already (the delete came first), or never seen
+            assert known is not None
+            lsn = known[0]  # a delete the state had not seen: compaction removed it
+        elif known is not None and lsn <= known[0]:
             self.stats.duplicates += 1
             return []
         if table == "tickets":
@@ -238,6 +250,11 @@ class JoinState:
             self._held.add(ticket_id)
         else:
             self._held.discard(ticket_id)
+
+
+def _exists(table: str, entry: Entry | None) -> bool:
+    """The entry is a live row (not a deletion marker, not absent)."""
+    return entry is not None and len(entry) > (2 if table == "tickets" else 1)
 
 
 def _unindex(index: dict[int, set[int]], row_id: int, ticket_id: int) -> None:

@@ -1,7 +1,8 @@
 """The route stage: CDC records in, join-topic records out (at-least-once).
 
-Per consumed batch: parse every CDC record (`changes.parse_change`), send each change
-to the join partition(s) `routing.route` chooses and each heartbeat to every join
+Per consumed batch: parse every CDC record (`changes.parse_change`; a tombstone is a
+delete the join applies only to a row it still holds), send each change to the join
+partition(s) `routing.route` chooses and each heartbeat to every join
 partition, wait until Kafka acknowledged all of it, then commit the CDC offsets. A
 failure before the commit rewinds the batch's partitions to where the batch began, so
 the batch is routed again: the join drops repeated changes by LSN. Records that do not
@@ -87,9 +88,8 @@ class RouteStage:
                         for p in everywhere:
                             send(join, record, p)
                     continue
-                change = parse_change(table, message.key(), value)
-                if change is None:
-                    continue
+                change = parse_change(table, message.key(), value,
+                                      message.timestamp()[1])
                 record, encoded = b"", None
                 for p, routed in route(change, partitions):
                     if routed is not encoded:  # a broadcast is encoded once

@@ -70,6 +70,7 @@ def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = No
         metrics=SinkMetrics(),
         write_metrics_to=lambda m: write_metrics(path, m),
         previous_values=stored.lookup,
+        latest_versions=stored.versions,
         step_hook=step_hook,
     )
 

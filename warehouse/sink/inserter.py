@@ -1,5 +1,5 @@
-"""Storing sealed batches in ClickHouse: TOAST placeholders filled, inserts retried while
-ClickHouse is away, rows it refuses isolated into dead letters.
+"""Storing sealed batches in ClickHouse: tombstones resolved, TOAST placeholders filled,
+inserts retried while ClickHouse is away, rows it refuses isolated into dead letters.
 
 The runner owns the protocol (plan commit, insert, offset commit) and hands this part
 the batches of one flush; nothing here touches Kafka, so a batch is stored exactly as
@@ -23,12 +23,15 @@ from warehouse.sink.placeholders import (
     has_placeholder,
 )
 from warehouse.sink.routes import Route
+from warehouse.sink.tombstones import LatestVersions, has_tombstone, resolve_tombstones
 from warehouse.sink.writer import Backoff, ClickHouseWriter, RowsRefused
 
 log = logging.getLogger("boxoffice.sink")
 
 PreviousValuesLookup = Callable[[str, Sequence[str]], PreviousValues]
 """(table, columns) -> lookup of the values stored for those columns, by id."""
+LatestVersionsLookup = Callable[[str], LatestVersions]
+"""table -> lookup of each id's latest stored version and whether it is deleted."""
 
 
 class Stopped(Exception):
@@ -38,16 +41,21 @@ class Stopped(Exception):
 class Inserter:
     def __init__(self, *, writer: ClickHouseWriter, metrics: SinkMetrics,
                  write_metrics: Callable[[SinkMetrics], None] | None = None,
-                 previous_values: PreviousValuesLookup | None = None) -> None:
+                 previous_values: PreviousValuesLookup | None = None,
+                 latest_versions: LatestVersionsLookup | None = None) -> None:
         self.writer = writer
         self.metrics = metrics
         self._write_metrics = write_metrics
         self.previous_values = previous_values
         """None: nothing stored to look up (placeholders then become dead letters)."""
+        self.latest_versions = latest_versions
+        """None: nothing stored to look up (tombstones then delete only rows of the
+        same flush)."""
 
     def insert_all(self, work: list[tuple[Route, list[Batch]]],
                    stop: threading.Event) -> dict[str, int]:
         """Store every batch of one flush; returns rows stored by table."""
+        self._resolve_tombstones(work, stop)
         self._fill_placeholders(work, stop)
         rows: dict[str, int] = {}
         for route, batches in work:
@@ -83,6 +91,33 @@ class Inserter:
                         kept_lines.append(result)
                         kept_offsets.append(offset)
                 batch.lines, batch.offsets = kept_lines, kept_offsets
+
+    def _resolve_tombstones(self, work: list[tuple[Route, list[Batch]]],
+                            stop: threading.Event) -> None:
+        """Dimension tombstones into deletes, or into nothing (one lookup per table per
+        flush); see `tombstones`."""
+        by_table: dict[str, list[Batch]] = {}
+        for route, batches in work:
+            if any(has_tombstone(b.lines) for b in batches):
+                by_table.setdefault(route.table, []).extend(batches)
+        for table, batches in by_table.items():
+            lines = [line for batch in batches for line in batch.lines]
+            resolved = self._retry(stop, resolve_tombstones, lines,
+                                   self._latest_versions(table))
+            position = 0
+            for batch in batches:
+                mine = resolved[position:position + len(batch.lines)]
+                position += len(batch.lines)
+                kept = [(line, offset) for line, offset in zip(mine, batch.offsets,
+                                                                 strict=True)
+                        if line is not None]
+                batch.lines = [line for line, _ in kept]
+                batch.offsets = [offset for _, offset in kept]
+
+    def _latest_versions(self, table: str) -> LatestVersions:
+        if self.latest_versions is None:
+            return lambda _ids: {}
+        return self.latest_versions(table)
 
     def _lookup(self, table: str, columns: Sequence[str]) -> PreviousValues:
         if self.previous_values is None:

@@ -17,8 +17,9 @@ from typing import Any
 
 import orjson
 
-from contracts.changes import ChangeRecordError, parse_change
+from contracts.changes import ChangeRecordError, parse_change, tombstone_key
 from contracts.facts import FactRecordError, FactRow
+from warehouse.sink.tombstones import tombstone_line
 
 Decoder = Callable[[bytes | None, bytes | None], "bytes | None"]
 RunCheck = Callable[[list["bytes | None"]], bool]
@@ -256,14 +257,19 @@ def dimension_decoder(table: str) -> Decoder:
     """The decoder of one source table's Debezium change events: parsed by the rules
     every stage shares (`contracts.changes`), then the dimension's columns typed."""
     columns = DIMENSION_COLUMNS[table]
+    empty = {c: None if kind.endswith("?") else _EMPTY[kind] for c, kind in columns.items()}
 
     def decode(key: bytes | None, value: bytes | None) -> bytes | None:
         try:
             change = parse_change(table, key, value)
         except ChangeRecordError as exc:
             raise RecordError(str(exc)) from exc
-        if change is None:
-            return None  # tombstone after a delete: compaction's marker, nothing to store
+        if change is None:  # resolved into a delete, or nothing, before the insert
+            try:
+                row_id = tombstone_key(key)
+            except ChangeRecordError as exc:
+                raise RecordError(str(exc)) from exc
+            return tombstone_line(row_id, empty)
         deleted = int(change.op == "d")
         image = change.image
         row: dict[str, Any] = {

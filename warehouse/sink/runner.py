@@ -38,7 +38,12 @@ from warehouse.sink.fetching import (
     describe,
     fetch,
 )
-from warehouse.sink.inserter import Inserter, PreviousValuesLookup, Stopped
+from warehouse.sink.inserter import (
+    Inserter,
+    LatestVersionsLookup,
+    PreviousValuesLookup,
+    Stopped,
+)
 from warehouse.sink.intake import partition_runs, take_run
 from warehouse.sink.metrics import SinkMetrics
 from warehouse.sink.routes import Route
@@ -64,6 +69,7 @@ class Sink:
                  clock: Callable[[], float] = time.monotonic,
                  max_buffered: int | None = None,
                  previous_values: PreviousValuesLookup | None = None,
+                 latest_versions: LatestVersionsLookup | None = None,
                  step_hook: Callable[[str], None] | None = None) -> None:
         self.consumer = consumer
         self._step_hook = step_hook
@@ -84,7 +90,8 @@ class Sink:
         poll; their records fetched until then are dropped."""
         self.inserter = Inserter(writer=writer, metrics=self.metrics,
                                  write_metrics=write_metrics_to,
-                                 previous_values=previous_values)
+                                 previous_values=previous_values,
+                                 latest_versions=latest_versions)
         self._insert_thread = futures.ThreadPoolExecutor(max_workers=1,
                                                          thread_name_prefix="sink-insert")
         self._last_flush = clock()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contracts.changes import Change
 from contracts.facts import FactRow
+from stream_processors.changes import TOMBSTONE_LSN
 from stream_processors.join import JoinState
 from tests.support.cdc_model import (
     SALT,
@@ -105,3 +107,32 @@ def test_restored_state_continues_where_it_stopped() -> None:
     state.apply(src.upsert("tickets", ticket(1, 25, 1, 10)))
     restored = JoinState.restore(list(state.entries()), salt=SALT)
     assert _signs(restored.apply(src.delete("tickets", 1))) == [(-1, 1, 25)]  # type: ignore[arg-type]
+
+
+def _tombstone(table: str, row_id: int) -> Change:
+    return Change(table, row_id, "d", None, None, TOMBSTONE_LSN, 5)
+
+
+def test_a_tombstone_after_its_delete_does_nothing() -> None:
+    src, state = _ready()
+    state.apply(src.upsert("tickets", ticket(1, 25, 1, 10)))
+    assert state.apply(src.delete("tickets", 1)) != []  # type: ignore[arg-type]
+    assert state.apply(_tombstone("tickets", 1)) == []
+    assert state.apply(_tombstone("tickets", 2)) == []  # never seen: nothing, no entry
+    assert "t:2" not in dict(state.entries())
+
+
+def test_a_tombstone_alone_withdraws_the_row_whose_delete_compaction_removed() -> None:
+    src, state = _ready()
+    [added] = state.apply(src.upsert("tickets", ticket(1, 25, 1, 10)))
+    [withdrawn] = state.apply(_tombstone("tickets", 1))
+    assert (withdrawn.sign, withdrawn.ticket_price) == (-1, 25)
+    assert withdrawn.version == added.version + 1
+    assert state.apply(_tombstone("tickets", 1)) == []  # again: already gone
+
+
+def test_a_purchase_tombstone_holds_its_tickets_back() -> None:
+    src, state = _ready()
+    state.apply(src.upsert("tickets", ticket(1, 25, 1, 10)))
+    assert _signs(state.apply(_tombstone("purchases", 10))) == [(-1, 1, 25)]
+    assert state.pending == 1

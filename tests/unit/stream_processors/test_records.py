@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from contracts.changes import Change, ChangeRecordError
-from stream_processors.changes import parse_change
+from stream_processors.changes import TOMBSTONE_LSN, parse_change
 from stream_processors.deadletters import dead_letter
 from stream_processors.heartbeats import Beat, heartbeat_record, parse_heartbeat
 from stream_processors.join import JoinState
@@ -26,7 +26,15 @@ def test_a_debezium_insert_parses_into_a_change() -> None:
     change = parse_change("tickets", b'{"id": 4}', json.dumps(ENVELOPE).encode())
     assert change is not None
     assert (change.key, change.op, change.lsn, change.ts_ms) == (4, "c", 77, 5)
-    assert parse_change("tickets", b'{"id": 4}', None) is None  # tombstone
+
+
+def test_a_tombstone_parses_into_a_delete_of_its_key() -> None:
+    """Compaction may leave a reader the tombstone without the delete before it."""
+    change = parse_change("tickets", b'{"id": 4}', None, 1234)
+    assert (change.key, change.op, change.after, change.lsn, change.ts_ms) == \
+        (4, "d", None, TOMBSTONE_LSN, 1234)
+    with pytest.raises(ChangeRecordError, match="tombstone"):
+        parse_change("tickets", None, None)
 
 
 @pytest.mark.parametrize("value, reason", [

@@ -14,6 +14,7 @@ from warehouse.sink.records import (
     decode_heartbeat,
     dimension_decoder,
 )
+from warehouse.sink.tombstones import has_tombstone
 
 FACT = FactRow(ticket_id=1, purchase_id=2, performance_id=3, band_id=4, venue_id=5,
                person_key="k", ticket_price=25, purchase_date="2022-10-07T17:31:02.123456Z",
@@ -68,7 +69,10 @@ def test_dimension_insert_update_delete() -> None:
                    "name": "Honda", "capacity": 5000}
     gone = json.loads(decode(b'{"id": 1}', envelope("d", {"id": 1}, None, 200)) or b"")
     assert gone["is_deleted"] == 1 and gone["version"] == 200 and gone["capacity"] == 0
-    assert decode(b'{"id": 1}', None) is None  # tombstone
+    tombstone = decode(b'{"id": 1}', None)  # resolved before the insert
+    assert tombstone is not None and has_tombstone([tombstone])
+    with pytest.raises(RecordError, match="tombstone"):
+        decode(None, None)
 
 
 def test_people_keep_no_name() -> None:
