@@ -88,3 +88,19 @@ def test_add_drop_unused_and_widen_under_sales_keep_everything_flowing(
     finally:
         executor.client.close()
     assert rows == [("The Evolving Schemas", None)]  # a band after the drop: no fee
+
+
+def test_verify_names_a_carried_column_the_source_lost(running_pipeline: Settings) -> None:
+    """Renaming a column the pipeline carries is not handled yet (a stopped table, issue
+    19); verify at least says which column and why instead of a bare SQL error."""
+    settings = running_pipeline
+    run_sql(settings, [f"alter table {settings.source_schema}.venues "
+                       "rename column capacity to seats"])
+    try:
+        errors = verify(settings).errors
+    finally:
+        run_sql(settings, [f"alter table {settings.source_schema}.venues "
+                           "rename column seats to capacity"])
+    assert len(errors) == 1, errors
+    assert "no longer has a column the pipeline carries" in errors[0]
+    assert "capacity" in errors[0]

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from contracts.changes import ChangeRecordError, parse_change
+from stream_processors.changes import TOMBSTONE_LSN
 from stream_processors.changes import parse_change as processors_parse
 from warehouse.sink.records import RecordError, dimension_decoder
+from warehouse.sink.tombstones import has_tombstone
 
 ROW = {"id": 7, "performance_start": "2022-10-07T19:00:00Z", "band_id": 3, "venue_id": 2}
 SOURCE = {"lsn": 1_000, "ts_ms": 1_660_000_000_000, "txId": 9}
@@ -31,6 +33,7 @@ RECORDS: dict[str, tuple[bytes | None, bytes | None]] = {
     "delete, key only": (KEY, event("d", before=None, after=None)),
     "delete without a key": (None, event("d", before=ROW, after=None)),
     "tombstone": (KEY, None),
+    "tombstone without a key": (None, None),
     "wrapped payload": (KEY, json.dumps({"schema": {"type": "struct"},
                                          "payload": json.loads(event("u"))}).encode()),
     "truncate": (None, event("t", after=None)),
@@ -51,8 +54,8 @@ def processors_verdict(key: bytes | None, value: bytes | None) -> tuple[Any, ...
         change = processors_parse("performances", key, value)
     except ChangeRecordError as refused:
         return ("refused", str(refused))
-    if change is None:
-        return ("nothing",)
+    if change.lsn == TOMBSTONE_LSN:
+        return ("tombstone", change.key)
     deleted = change.op == "d"
     columns = None if deleted else (change.image["band_id"], change.image["venue_id"])
     return ("row", change.key, int(deleted), change.lsn, change.ts_ms, columns)
@@ -66,6 +69,8 @@ def sink_verdict(key: bytes | None, value: bytes | None) -> tuple[Any, ...]:
     if line is None:
         return ("nothing",)
     row = json.loads(line)
+    if has_tombstone([line]):
+        return ("tombstone", row["id"])
     columns = None if row["is_deleted"] else (row["band_id"], row["venue_id"])
     return ("row", row["id"], row["is_deleted"], row["version"], row["source_ts_ms"],
             columns)
@@ -83,7 +88,8 @@ def test_the_processors_and_the_sink_agree(name: str) -> None:
     ("wrapped payload", ("row", 7, 0, 1_000, 1_660_000_000_000, (3, 2))),
     ("delete, key only", ("row", 7, 1, 1_000, 1_660_000_000_000, None)),
     ("delete without a key", ("row", 7, 1, 1_000, 1_660_000_000_000, None)),
-    ("tombstone", ("nothing",)),
+    ("tombstone", ("tombstone", 7)),
+    ("tombstone without a key", ("refused", "a tombstone whose key holds no integer id")),
 ])
 def test_what_both_make_of_a_record(name: str, verdict: tuple[Any, ...]) -> None:
     assert sink_verdict(*RECORDS[name]) == verdict
