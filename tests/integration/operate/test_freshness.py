@@ -18,19 +18,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
 
 from boxoffice.status import collect_status, freshness_seconds
 from boxoffice.status.model import OK
-from connectors import manage
-from connectors.seed import seed
 from contracts.settings import Settings
-from contracts.topics import processor_input_topics
-from tests.integration.connectors.conftest import fresh_source
 from tests.integration.operate.marker import measure
 from tests.integration.stream_processors.harness import start_worker, stop
-from tests.integration.warehouse.warehouse_http import migrated, start_sink
-from tests.providers import free_port
+from tests.integration.warehouse.warehouse_http import start_sink
+from tests.support.captured import captured_source
 from tests.support.sources import remove_source
 from tests.support.waiting import wait_until
 
@@ -39,20 +34,8 @@ from tests.support.waiting import wait_until
 def pipeline(connect: Settings, clickhouse: Settings, tmp_path: Path,
              unique_name: Callable[[str], str]) -> Iterator[Settings]:
     name = unique_name("fresh")
-    settings = fresh_source(connect, name).model_copy(update={
-        "heartbeat_interval_ms": 250, "clickhouse_database": name,
-        "facts_topic": f"{name}.facts", "heartbeat_topic": f"{name}.heartbeats",
-        "dead_letter_topic": f"{name}.dlq", "metrics_topic": f"{name}.metrics",
-        "faust_app_id": f"{name}-proc", "sink_group": f"{name}-sink",
-        "faust_web_port": free_port(), "kafka_partitions": 1,
-        "sink_batch_seconds": 0.25})
-    seed(settings, scale=0.01, seed_value=3)
-    executor = migrated(settings, name)
-    manage.apply(settings, deadline_seconds=120)
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    wanted = set(processor_input_topics(settings))
-    wait_until(lambda: wanted <= set(admin.list_topics(timeout=5).topics),
-               deadline_seconds=120, what="the connector's CDC topics")
+    settings, executor = captured_source(connect, name, seed_value=3,
+                                         heartbeat_interval_ms=250, sink_batch_seconds=0.25)
     worker = start_worker(settings, index=0, log=tmp_path / "worker.log")
     sink = start_sink(settings, tmp_path / "sink.log")
     try:

@@ -1,42 +1,28 @@
-"""The replay tests' whole pipeline: a seeded source of its own, Debezium, the processors
-and the sink under the real supervisor, and a database of its own."""
+"""The replay tests' two set-ups: a sink scenario (the test's own facts topic and
+database, the real sink under the supervisor, no source), and a whole pipeline (a seeded
+source of its own, Debezium, the processors and the sink under the real supervisor)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 import pytest
-from confluent_kafka.admin import AdminClient
 
 from boxoffice.pipeline import supervisor
-from connectors import manage
-from connectors.seed import seed
+from boxoffice.replay.control import ProcessControl
 from contracts.settings import GENERATION_FILE, Settings, load_settings
-from contracts.topics import processor_input_topics
-from tests.integration.connectors.conftest import fresh_source
-from tests.integration.warehouse.warehouse_http import migrated
-from tests.providers import free_port
+from tests.integration.replay.live import supervised_sink
+from tests.integration.warehouse.sink_scenario import Scenario
+from tests.support.captured import captured_source
 from tests.support.sources import remove_source
-from tests.support.waiting import wait_until
 
 
 @pytest.fixture
 def pipeline(connect: Settings, clickhouse: Settings,
              unique_name: Callable[[str], str]) -> Iterator[Settings]:
     name = unique_name("replaycdc")
-    settings = fresh_source(connect, name).model_copy(update={
-        "clickhouse_database": name, "facts_topic": f"{name}.facts.v1",
-        "heartbeat_topic": f"{name}.heartbeats", "dead_letter_topic": f"{name}.dlq",
-        "metrics_topic": f"{name}.metrics", "faust_app_id": f"{name}-proc",
-        "sink_group": f"{name}-sink", "faust_web_port": free_port(),
-        "kafka_partitions": 1})
-    seed(settings, scale=0.01, seed_value=5)
-    executor = migrated(settings, name)
-    manage.apply(settings, deadline_seconds=120)
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    wanted = set(processor_input_topics(settings))
-    wait_until(lambda: wanted <= set(admin.list_topics(timeout=5).topics),
-               deadline_seconds=120, what="the connector's CDC topics")
+    settings, executor = captured_source(connect, name, seed_value=5,
+                                         facts_topic=f"{name}.facts.v1")
     supervisor(settings).up(["processors", "sink"], progress=print)
     try:
         yield settings
@@ -48,3 +34,22 @@ def pipeline(connect: Settings, clickhouse: Settings,
         (settings.state_dir / GENERATION_FILE).unlink(missing_ok=True)
         remove_source(settings, with_connector=True)
         executor.command(f"DROP DATABASE IF EXISTS {name} SYNC")
+
+
+@pytest.fixture
+def running(kafka: Settings, clickhouse: Settings, unique_name: Callable[[str], str]
+            ) -> Iterator[tuple[Scenario, ProcessControl]]:
+    """A sink scenario whose sink runs; its database and any shadow a replay left
+    (a killed one leaves its shadow) are dropped afterwards."""
+    scenario = Scenario.create(clickhouse, unique_name, batch_rows=1000)
+    sink = supervised_sink(scenario.settings)
+    sink.start()
+    database = scenario.settings.clickhouse_database
+    try:
+        yield scenario, sink
+    finally:
+        sink.supervisor.down(["sink"], progress=print)
+        for (name,) in scenario.executor.rows(
+                f"SELECT name FROM system.databases WHERE name = '{database}' "
+                f"OR name LIKE '{database}_shadow_%'"):
+            scenario.executor.command(f"DROP DATABASE IF EXISTS {name} SYNC")

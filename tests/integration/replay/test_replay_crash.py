@@ -15,37 +15,18 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from collections.abc import Callable, Iterator
 
 import pytest
 
 from boxoffice.replay.control import ProcessControl
 from contracts.settings import Settings
 from tests.integration.replay.crashing_replay import replay_until
-from tests.integration.replay.live import supervised_sink
 from tests.integration.warehouse.sink_scenario import Scenario
 from tests.support.waiting import wait_until
 from warehouse.replay.offsets import commit_offsets, committed_offsets, end_offsets
 
 STEPS = ["bulk:", "sink stopped at", "top-up:", "shadow checks passed", "swapped"]
 """The replay's reports, in order: it is killed right after each."""
-
-
-@pytest.fixture
-def running(kafka: Settings, clickhouse: Settings, unique_name: Callable[[str], str]
-            ) -> Iterator[tuple[Scenario, ProcessControl]]:
-    scenario = Scenario.create(clickhouse, unique_name, batch_rows=1000)
-    sink = supervised_sink(scenario.settings)
-    sink.start()
-    database = scenario.settings.clickhouse_database
-    try:
-        yield scenario, sink
-    finally:
-        sink.supervisor.down(["sink"], progress=print)
-        for (name,) in scenario.executor.rows(
-                f"SELECT name FROM system.databases WHERE name = '{database}' "
-                f"OR name LIKE '{database}_shadow_%'"):
-            scenario.executor.command(f"DROP DATABASE IF EXISTS {name} SYNC")
 
 
 def crash_replay_at(settings: Settings, step: str) -> None:

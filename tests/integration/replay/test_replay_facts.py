@@ -8,30 +8,12 @@ records the sink refuses, which the replay must skip exactly as the sink does.""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-
-import pytest
 
 from boxoffice.replay.control import ProcessControl
-from contracts.settings import Settings
-from tests.integration.replay.live import DashboardReader, supervised_sink
+from tests.integration.replay.live import DashboardReader
 from tests.integration.warehouse.sink_scenario import Scenario
 from tests.support.waiting import wait_until
 from warehouse.replay import ReplayOptions, replay_facts
-
-
-@pytest.fixture
-def running(kafka: Settings, clickhouse: Settings, unique_name: Callable[[str], str]
-            ) -> Iterator[tuple[Scenario, ProcessControl]]:
-    scenario = Scenario.create(clickhouse, unique_name, batch_rows=2000)
-    sink = supervised_sink(scenario.settings)
-    sink.start()
-    try:
-        yield scenario, sink
-    finally:
-        sink.stop()
-        scenario.executor.command(
-            f"DROP DATABASE IF EXISTS {scenario.settings.clickhouse_database} SYNC")
 
 
 def table_uuid(scenario: Scenario, table: str) -> str:

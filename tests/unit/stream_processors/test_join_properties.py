@@ -87,6 +87,16 @@ def _signed_sum(facts: list[FactRow]) -> Counter[Any]:
     return total
 
 
+def _assert_sums_to_the_join(emitted: list[FactRow], model: SourceModel) -> None:
+    """Every row withdrawn at most as often as emitted, the net equal to the source's
+    join, and no delta identity twice (the sink deduplicates on it)."""
+    total = _signed_sum(emitted)
+    assert all(n >= 0 for n in total.values()), "a row was withdrawn more than emitted"
+    assert +total == model.expected_join()
+    identities = Counter((f.ticket_id, f.purchase_id, f.version, f.sign) for f in emitted)
+    assert max(identities.values(), default=1) == 1, "a delta identity repeats"
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_signed_facts_sum_to_the_join_of_the_final_state(data: st.DataObject) -> None:
@@ -102,11 +112,7 @@ def test_signed_facts_sum_to_the_join_of_the_final_state(data: st.DataObject) ->
         for partition, routed in route(change, partitions):
             emitted.extend(states[partition].apply(routed))
 
-    total = _signed_sum(emitted)
-    assert all(n >= 0 for n in total.values()), "a row was withdrawn more than emitted"
-    assert +total == model.expected_join()
-    identities = Counter((f.ticket_id, f.purchase_id, f.version, f.sign) for f in emitted)
-    assert max(identities.values(), default=1) == 1, "a delta identity repeats"
+    _assert_sums_to_the_join(emitted, model)
 
     live = model.rows["tickets"].values()
     joined_ids = {c[0] for c in model.expected_join()}
@@ -169,8 +175,4 @@ def test_a_reader_behind_compaction_still_sums_to_the_final_join(data: st.DataOb
         for partition, routed in route(change, partitions):
             emitted.extend(states[partition].apply(routed))
 
-    total = _signed_sum(emitted)
-    assert all(n >= 0 for n in total.values()), "a row was withdrawn more than emitted"
-    assert +total == model.expected_join()
-    identities = Counter((f.ticket_id, f.purchase_id, f.version, f.sign) for f in emitted)
-    assert max(identities.values(), default=1) == 1, "a delta identity repeats"
+    _assert_sums_to_the_join(emitted, model)
