@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from boxoffice.status.connector import connector_section
+from boxoffice.status.coverage import coverage_section
 from boxoffice.status.dead_letters import dead_letters_section
 from boxoffice.status.freshness import freshness_section
 from boxoffice.status.lag import lag_section
@@ -31,6 +32,7 @@ def probes(settings: Settings) -> dict[str, Probe]:
     out: dict[str, Probe] = {f"process:{c.name}": process_probe(settings, c)
                              for c in components(settings)}
     out["connector"] = lambda: connector_section(settings)
+    out["source_tables"] = lambda: coverage_section(settings)
     out["consumer_lag"] = lambda: lag_section(settings)
     out["processors"] = lambda: processors_section(settings)
     out["dead_letters"] = lambda: dead_letters_section(settings)

@@ -25,7 +25,7 @@ from contracts.settings import Settings
 from tests.integration.operate.marker import measure
 from tests.integration.stream_processors.harness import start_worker, stop
 from tests.integration.warehouse.warehouse_http import start_sink
-from tests.support.captured import captured_source
+from tests.support.seeded import seeded_capture
 from tests.support.sources import remove_source
 from tests.support.waiting import wait_until
 
@@ -34,7 +34,7 @@ from tests.support.waiting import wait_until
 def pipeline(connect: Settings, clickhouse: Settings, tmp_path: Path,
              unique_name: Callable[[str], str]) -> Iterator[Settings]:
     name = unique_name("fresh")
-    settings, executor = captured_source(connect, name, seed_value=3,
+    settings, executor = seeded_capture(connect, name, seed_value=3,
                                          heartbeat_interval_ms=250, sink_batch_seconds=0.25)
     worker = start_worker(settings, index=0, log=tmp_path / "worker.log")
     sink = start_sink(settings, tmp_path / "sink.log")

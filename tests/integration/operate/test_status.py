@@ -30,6 +30,7 @@ from warehouse.executor import connect
 
 SECTION_FIELDS = {
     "connector": {"connector_state", "task_states", "slot"},
+    "source_tables": {"uncaptured"},
     "consumer_lag": {"groups"},
     "processors": {"pending_joins"},
     "dead_letters": {"by_stage"},

@@ -13,7 +13,7 @@ from boxoffice.replay.control import ProcessControl
 from contracts.settings import GENERATION_FILE, Settings, load_settings
 from tests.integration.replay.live import supervised_sink
 from tests.integration.warehouse.sink_scenario import Scenario
-from tests.support.captured import captured_source
+from tests.support.seeded import seeded_capture
 from tests.support.sources import remove_source
 
 
@@ -21,7 +21,7 @@ from tests.support.sources import remove_source
 def pipeline(connect: Settings, clickhouse: Settings,
              unique_name: Callable[[str], str]) -> Iterator[Settings]:
     name = unique_name("replaycdc")
-    settings, executor = captured_source(connect, name, seed_value=5,
+    settings, executor = seeded_capture(connect, name, seed_value=5,
                                          facts_topic=f"{name}.facts.v1")
     supervisor(settings).up(["processors", "sink"], progress=print)
     try:

@@ -19,7 +19,7 @@ from tests.support.waiting import wait_until
 from warehouse.executor import ClientExecutor
 
 
-def captured_source(connect: Settings, name: str, *, seed_value: int,
+def seeded_capture(connect: Settings, name: str, *, seed_value: int,
                     **overrides: Any) -> tuple[Settings, ClientExecutor]:
     """Settings named after `name` (overrides win), seeded at scale 0.01, the connector
     applied and its CDC topics present; and an executor on the migrated warehouse.
