@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tests.chaos.load import Load
+from tests.chaos.per_ticket import ticket_differences
 from tests.chaos.pipeline import FRESHNESS_LIMIT_SECONDS, ChaosPipeline, explain
 
 RATE = 30.0
@@ -61,7 +62,8 @@ def under_load(chaos: ChaosPipeline, outcome: Outcome, fault: Callable[[], None]
 
 
 def settle(chaos: ChaosPipeline, outcome: Outcome) -> None:
-    """Recover, then assert: verify passes, no repeated delta, dead letters = poison."""
+    """Recover, then assert: verify passes, no repeated delta, every ticket once with
+    its content (the per-ticket oracle), dead letters = poison."""
     chaos.recover(outcome.notes)
     started = time.monotonic()
     report = chaos.verify()
@@ -69,6 +71,7 @@ def settle(chaos: ChaosPipeline, outcome: Outcome) -> None:
     outcome.verify_attempts = report.attempts
     assert report.ok, f"verify failed after {outcome.scenario}: {explain(report)}"
     assert chaos.repeated_deltas() == 0, "fact_ticket_sales holds a delta twice"
+    assert ticket_differences(chaos.settings) == [], "the per-ticket check failed"
     dead = chaos.dead_letters()
     outcome.dead_letters = len(dead.records)
     assert dead.origins == chaos.expected_dead_letters, (

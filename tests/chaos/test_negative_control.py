@@ -15,6 +15,7 @@ is written by the sink's own writer, as the sink writes it:
 from __future__ import annotations
 
 from boxoffice.verify import verify
+from tests.chaos.per_ticket import ticket_differences
 from tests.chaos.pipeline import ChaosPipeline, explain
 from warehouse.executor import ClientExecutor
 from warehouse.executor import connect as clickhouse
@@ -56,6 +57,7 @@ def test_without_deduplication_a_retried_batch_fails_the_checks(chaos: ChaosPipe
         write(token)
         first = verify(chaos.settings, database=scratch)
         assert first.ok, f"the scratch copy does not reconcile: {explain(first)}"
+        assert ticket_differences(chaos.settings, scratch) == []
 
         write(token)  # the sink's retry: same token, deduplicated
         retried = verify(chaos.settings, database=scratch)
@@ -74,6 +76,15 @@ def test_without_deduplication_a_retried_batch_fails_the_checks(chaos: ChaosPipe
         assert failing >= MUST_FAIL, failing
         repeated = client.query(f"SELECT count() FROM {scratch}.dq_repeated_deltas")
         assert repeated.result_rows[0][0] == len(lines)
+        doubled_tickets = ticket_differences(chaos.settings, scratch)
+        assert len(doubled_tickets) == 1 and "doubled" in doubled_tickets[0], doubled_tickets
+
+        # and loss: the batch's tickets gone (what a sink committing past a batch it
+        # never stored does) turns the per-ticket check red as well
+        client.command(f"ALTER TABLE {scratch}.fact_ticket_sales DELETE WHERE {in_batch} "
+                       "SETTINGS mutations_sync = 2")
+        lost = ticket_differences(chaos.settings, scratch)
+        assert any("lost" in problem for problem in lost), lost
     finally:
         client.command(f"DROP DATABASE IF EXISTS {scratch}")
         client.close()
