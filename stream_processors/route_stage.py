@@ -89,7 +89,7 @@ class RouteStage:
                             send(join, record, p)
                     continue
                 change = parse_change(table, message.key(), value,
-                                      message.timestamp()[1])
+                                      0 if value else message.timestamp()[1])
                 record, encoded = b"", None
                 for p, routed in route(change, partitions):
                     if routed is not encoded:  # a broadcast is encoded once

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from warehouse.errors import ClickHouseUnavailable
@@ -76,13 +76,10 @@ class Inserter:
             lines = [line for batch in batches for line in batch.lines]
             filled = self._retry(stop, fill_placeholders, lines, route.text_columns,
                                  self._lookup(table, route.text_columns))
-            position = 0
-            for batch in batches:
+            for batch, results in _per_batch(batches, filled):
                 kept_lines: list[bytes] = []
                 kept_offsets: list[int] = []
-                for line, offset in zip(batch.lines, batch.offsets, strict=True):
-                    result = filled[position]
-                    position += 1
+                for result, line, offset in results:
                     if isinstance(result, Unresolved):
                         batch.dead.append(DeadRecord(offset, result.reason, None, line))
                         log.warning("%s[%d] offset %d: %s; it goes to dead letters",
@@ -104,13 +101,8 @@ class Inserter:
             lines = [line for batch in batches for line in batch.lines]
             resolved = self._retry(stop, resolve_tombstones, lines,
                                    self._latest_versions(table))
-            position = 0
-            for batch in batches:
-                mine = resolved[position:position + len(batch.lines)]
-                position += len(batch.lines)
-                kept = [(line, offset) for line, offset in zip(mine, batch.offsets,
-                                                                 strict=True)
-                        if line is not None]
+            for batch, results in _per_batch(batches, resolved):
+                kept = [(new, offset) for new, _, offset in results if new is not None]
                 batch.lines = [line for line, _ in kept]
                 batch.offsets = [offset for _, offset in kept]
 
@@ -179,3 +171,14 @@ class Inserter:
                 mid = (lo + hi) // 2
                 return (self._insert_range(table, batch, lo, mid, stop)
                         + self._insert_range(table, batch, mid, hi, stop))
+
+
+def _per_batch(batches: list[Batch], results: Sequence[Any]
+               ) -> Iterator[tuple[Batch, list[tuple[Any, bytes, int]]]]:
+    """Results computed over the flattened lines of `batches`, handed back per batch
+    as (result, the line it came from, its offset)."""
+    position = 0
+    for batch in batches:
+        mine = results[position:position + len(batch.lines)]
+        position += len(batch.lines)
+        yield batch, list(zip(mine, batch.lines, batch.offsets, strict=True))
