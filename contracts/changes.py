@@ -62,6 +62,10 @@ class Change:
     """The source LSN; orders the changes of one row (shared by a whole snapshot)."""
     ts_ms: int
     """Commit time at the source (epoch milliseconds)."""
+    source_table: str | None = None
+    """``source.table`` as the connector wrote it: a record naming its own table is a
+    genuine change event, which a carried column missing from can stop the table
+    (`contracts.columns`) instead of becoming a dead letter."""
 
     @property
     def image(self) -> Mapping[str, Any]:
@@ -110,7 +114,9 @@ def parse_change(table: str, key: bytes | str | None,
         row_id = image.get("id") if image is not None else None
         if type(row_id) is not int:
             raise ChangeRecordError("no integer id in the key or the row images")
-    return Change(table, row_id, op, before, after, lsn, ts_ms)
+    origin = source.get("table")
+    return Change(table, row_id, op, before, after, lsn, ts_ms,
+                  origin if type(origin) is str else None)
 
 
 def tombstone_key(key: bytes | str | None) -> int:

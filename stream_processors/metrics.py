@@ -26,6 +26,8 @@ class Metrics:
     recoveries: int = 0
     pending_joins: int = 0
     lag_by_partition: dict[str, int] = field(default_factory=dict)
+    stopped_tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """CDC partition ("topic[p]") -> why it stopped (`contracts.columns`) and where."""
     rate_in: float = 0.0
     rate_out: float = 0.0
     _last: tuple[float, int, int] = field(default_factory=lambda: (time.monotonic(), 0, 0))
@@ -38,6 +40,15 @@ class Metrics:
         self.rate_in = (self.events_in - seen_in) / elapsed
         self.rate_out = (self.events_out - seen_out) / elapsed
         self._last = (now, self.events_in, self.events_out)
+
+    def table_stopped(self, partition: str, details: dict[str, Any]) -> None:
+        # replaced whole, never mutated, like the lag: readers on other threads copy it
+        self.stopped_tables = {**self.stopped_tables, partition: details}
+
+    def table_resumed(self, partition: str) -> None:
+        if partition in self.stopped_tables:
+            self.stopped_tables = {k: v for k, v in self.stopped_tables.items()
+                                   if k != partition}
 
     def snapshot(self) -> dict[str, Any]:
         lag = dict(self.lag_by_partition)  # replaced whole by the worker, never mutated
@@ -58,4 +69,5 @@ class Metrics:
             "recoveries": self.recoveries,
             "consumer_lag": sum(lag.values()),
             "consumer_lag_by_partition": lag,
+            "stopped_tables": dict(self.stopped_tables),
         }

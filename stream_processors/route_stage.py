@@ -7,6 +7,11 @@ partition, wait until Kafka acknowledged all of it, then commit the CDC offsets.
 failure before the commit rewinds the batch's partitions to where the batch began, so
 the batch is routed again: the join drops repeated changes by LSN. Records that do not
 parse go to the dead-letter topic with their origin; the partition keeps moving.
+
+A genuine change that lacks a carried column (the source table was changed under us,
+`contracts.columns`) stops its partition instead: it is paused at that record, nothing
+of it after that record is routed or committed, and the metrics name the table, the
+column and the fix until a restart with the column mapped reads it again.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from typing import Any
 from confluent_kafka import KafkaException, TopicPartition
 
 from contracts.changes import ChangeRecordError
-from stream_processors.changes import parse_change
+from contracts.columns import SourceSchemaChanged
+from stream_processors.changes import NO_MAP, parse_change
 from stream_processors.deadletters import dead_letter_of
 from stream_processors.failures import describe, fatal, is_fatal
 from stream_processors.heartbeats import parse_heartbeat
@@ -43,6 +49,9 @@ class RouteStage:
         self._producer = producer
         self._batch: tuple[dict[tuple[str, int], int], dict[tuple[str, int], int], int] = \
             ({}, {}, 0)
+        self._column_maps = wiring.column_maps
+        self._stopped: dict[tuple[str, int], int] = {}
+        """Partitions stopped by a source schema change -> the offset they stopped at."""
 
     def process(self, messages: Sequence[Any]) -> None:
         """Send one batch to the join topic; `finish` then commits it."""
@@ -70,10 +79,13 @@ class RouteStage:
                last: dict[tuple[str, int], int]) -> None:
         send = self._producer.send
         join, partitions, tables = self._join, self._partitions, self._tables
+        maps, stopped = self._column_maps, self._stopped
         everywhere = range(partitions)
         for message in messages:
             topic, partition, offset = message.topic(), message.partition(), message.offset()
             tp = (topic, partition)
+            if stopped and tp in stopped:
+                continue  # fetched before the pause took effect: read again after a restart
             if tp not in first:
                 first[tp] = offset
             last[tp] = offset
@@ -89,7 +101,8 @@ class RouteStage:
                             send(join, record, p)
                     continue
                 change = parse_change(table, message.key(), value,
-                                      0 if value else message.timestamp()[1])
+                                      0 if value else message.timestamp()[1],
+                                      maps.get(table, NO_MAP))
                 record, encoded = b"", None
                 for p, routed in route(change, partitions):
                     if routed is not encoded:  # a broadcast is encoded once
@@ -97,6 +110,33 @@ class RouteStage:
                     send(join, record, p)
             except ChangeRecordError as exc:
                 self._dead(message, str(exc))
+            except SourceSchemaChanged as exc:
+                self._stop(tp, offset, exc, first, last)
+
+    def _stop(self, tp: tuple[str, int], offset: int, exc: SourceSchemaChanged,
+              first: dict[tuple[str, int], int], last: dict[tuple[str, int], int]) -> None:
+        """Stop one CDC partition at `offset`: the batch commits only what came before."""
+        if first[tp] == offset:
+            del first[tp], last[tp]
+        else:
+            last[tp] = offset - 1
+        self._stopped[tp] = offset
+        try:
+            self._consumer.pause([TopicPartition(*tp)])
+        except Exception as exc_pause:  # no longer ours: the new owner stops there itself
+            log.info("pausing %s[%s]: %s", *tp, exc_pause)
+        details = {**exc.as_dict(), "partition": tp[1], "offset": offset}
+        self._metrics.table_stopped(f"{tp[0]}[{tp[1]}]", details)
+        log.error("stopped %s at partition %d, offset %d: %s. Nothing after it is read until "
+                  "that is fixed; the other tables go on. Fix: %s", exc.table, tp[1], offset,
+                  exc, details["fix"])
+
+    def revoked(self, partitions: list[TopicPartition]) -> None:
+        """Partitions this worker no longer owns: their new owner stops where it must."""
+        for tp in partitions:
+            key = (tp.topic, tp.partition)
+            if self._stopped.pop(key, None) is not None:
+                self._metrics.table_resumed(f"{tp.topic}[{tp.partition}]")
 
     def finish(self) -> None:
         """Wait for Kafka's acknowledgements, then commit; or rewind the batch."""
@@ -130,6 +170,13 @@ class RouteStage:
 
     def _rewind(self, first: dict[tuple[str, int], int]) -> None:
         seek: Callable[[TopicPartition], None] = self._consumer.seek
+        for tp in set(first) & set(self._stopped):  # routed again, up to the stop again
+            del self._stopped[tp]
+            self._metrics.table_resumed(f"{tp[0]}[{tp[1]}]")
+            try:
+                self._consumer.resume([TopicPartition(*tp)])
+            except Exception as exc:
+                log.info("resuming %s[%s]: %s", *tp, exc)
         for (topic, partition), offset in first.items():
             try:
                 seek(TopicPartition(topic, partition, offset))

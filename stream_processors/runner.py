@@ -132,12 +132,14 @@ class Runner:
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         """Nothing to flush: every batch is committed before the next poll."""
+        self.route.revoked(partitions)
 
     def _on_lost(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         lost = {tp.partition for tp in partitions if tp.topic == self._join_topic}
         log.warning("worker %s lost its partitions (it was out of the group too long); "
                     "dropping the state of join partitions %s", self._metrics.worker,
                     sorted(lost))
+        self.route.revoked(partitions)
         self.join.lost(lost)
 
     # --- errors --------------------------------------------------------------------------

@@ -9,11 +9,13 @@ and a settings field the stage does not name cannot change its behaviour.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from contracts.columns import table_map
 from contracts.settings import Settings
+from contracts.tables import JOINED_TABLES
 from contracts.topics import changelog_topic, join_topic, processor_input_topics
 from stream_processors.changelog import read_partition
 
@@ -28,6 +30,8 @@ class RouteWiring:
     dead_letter_topic: str
     bootstrap: str
     """Named in fatal errors, so the message says which broker to check."""
+    column_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Source table -> its column map (`contracts.columns.table_map`), where it has one."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,13 @@ def for_route(settings: Settings) -> RouteWiring:
     return RouteWiring(tables=processor_input_topics(settings), join_topic=join_topic(settings),
                        partitions=settings.kafka_partitions,
                        dead_letter_topic=settings.dead_letter_topic,
-                       bootstrap=settings.kafka_bootstrap)
+                       bootstrap=settings.kafka_bootstrap,
+                       column_maps=column_maps(settings))
+
+
+def column_maps(settings: Settings) -> dict[str, dict[str, str]]:
+    return {table: mapped for table in JOINED_TABLES
+            if (mapped := table_map(settings.column_map, table))}
 
 
 def for_join(settings: Settings) -> JoinWiring:

@@ -51,3 +51,19 @@ def worst(states: list[str]) -> str:
         if state in states:
             return state
     return OK
+
+
+def stopped_summary(stopped: dict[str, dict[str, Any]]) -> str:
+    """One line for partitions a source schema change stopped (`contracts.columns`):
+    each table and column with the change, where it stopped, and the fix once."""
+    by_column: dict[tuple[str, str], list[str]] = {}
+    changes: dict[tuple[str, str], str] = {}
+    fix = ""
+    for partition, details in sorted(stopped.items()):
+        key = (str(details.get("table")), str(details.get("column")))
+        by_column.setdefault(key, []).append(f"{partition} at offset {details.get('offset')}")
+        changes[key] = str(details.get("change"))
+        fix = str(details.get("fix"))
+    named = "; ".join(f"{table}.{column} {changes[(table, column)]}, stopped "
+                      f"{', '.join(where)}" for (table, column), where in by_column.items())
+    return f"STOPPED: {named}. Fix: {fix}"

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from boxoffice.status.model import DOWN, OK, WARN, Section
+from boxoffice.status.model import DOWN, OK, UNHEALTHY, WARN, Section, stopped_summary
 from contracts.settings import Settings
 
 METRICS_PAGE = "/boxoffice/metrics/"
@@ -57,6 +57,13 @@ def processors_section(settings: Settings) -> Section:
                        data={"workers_up": 0, "workers_expected": len(missing),
                              "pending_joins": None})
     totals = summarise(snapshots)
+    stopped = {partition: details for s in snapshots
+               for partition, details in (s.get("stopped_tables") or {}).items()}
+    if stopped:
+        return Section(name="processors", state=UNHEALTHY,
+                       summary=f"running; {stopped_summary(stopped)}",
+                       data={"workers_up": len(snapshots), "stopped_tables": stopped,
+                             "workers_expected": len(snapshots) + len(missing), **totals})
     state = WARN if missing else OK
     summary = (f"{len(snapshots)}/{len(snapshots) + len(missing)} workers, "
                f"{totals['pending_joins']:,} pending joins, "

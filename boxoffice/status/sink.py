@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from boxoffice.status.model import DOWN, OK, UNHEALTHY, Section
+from boxoffice.status.model import DOWN, OK, UNHEALTHY, Section, stopped_summary
 from contracts.settings import Settings
 from warehouse.sink.metrics import read_metrics
 
@@ -41,10 +41,14 @@ def sink_section(settings: Settings) -> Section:
             "clickhouse_up": metrics.get("clickhouse_up"),
             "last_batch_age_seconds": (round(now - float(metrics["last_batch_at"]), 1)
                                        if metrics.get("last_batch_at") else None),
-            "rows_by_table": metrics.get("rows_by_table", {})}
+            "rows_by_table": metrics.get("rows_by_table", {}),
+            "stopped_tables": metrics.get("stopped_tables", {})}
     if not running:
         return Section(name="sink", state=DOWN, summary="down (its last pid is gone)",
                        data=data)
+    if data["stopped_tables"]:
+        return Section(name="sink", state=UNHEALTHY, data=data,
+                       summary=f"running; {stopped_summary(data['stopped_tables'])}")
     if not metrics.get("clickhouse_up", True):
         return Section(name="sink", state=UNHEALTHY,
                        summary="running, retrying: ClickHouse refuses or does not answer",

@@ -8,7 +8,7 @@ purchase and performance exactly as the processors join them (a fact needs both)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import psycopg2
@@ -20,15 +20,48 @@ from boxoffice.verify.compare import Key, Values, sum_by
 from boxoffice.verify.errors import VerifyError
 from boxoffice.verify.role import ensure_verify_role
 from connectors.db import connect
+from contracts.columns import CARRIED_COLUMNS, DEFAULT_PREFIX
 from contracts.settings import Settings
 
 Tables = dict[str, dict[Key, Values]]
 
 _FACTS = """
     from {s}.tickets t
-    join {s}.purchases pu on pu.id = t.purchase_id
-    join {s}.performances pf on pf.id = t.performance_id
+    join {s}.purchases pu on pu.id = {t_purchase_id}
+    join {s}.performances pf on pf.id = {t_performance_id}
 """
+
+
+def _column_sql(column_map: Mapping[str, str], present: set[tuple[str, str]], alias: str,
+                table: str, column: str) -> str:
+    """A carried column as verify reads it, by the stages' rules (`contracts.columns`):
+    the column if the table has it, else the source column the map renames it to, else
+    the value the map gives changes without it. Without any, the column itself, which
+    fails with a message naming it (see `read_truth`)."""
+    source = column_map.get(f"{table}.{column}", column)
+    if (table, column) not in present and source.startswith(DEFAULT_PREFIX):
+        value = source[len(DEFAULT_PREFIX):]
+        if CARRIED_COLUMNS[table][column] == "int":
+            return str(int(value))
+        return str(psycopg2.extensions.adapt(value).getquoted().decode())
+    if (table, column) in present or source.startswith(DEFAULT_PREFIX):
+        source = column
+    return f'{alias}."' + source.replace('"', '""') + '"'
+
+
+_ALIASES = {"tickets": "t", "purchases": "pu", "performances": "pf", "bands": "b",
+            "venues": "v"}
+
+
+def _carried_sql(cur: psycopg2.extensions.cursor, schema: str,
+                 column_map: Mapping[str, str]) -> dict[str, str]:
+    """{alias_column: SQL} for every carried column, e.g. ``t_price`` -> ``t."price"``."""
+    cur.execute("select table_name, column_name from information_schema.columns "
+                "where table_schema = %s", (schema,))
+    present = {(str(table), str(column)) for table, column in cur.fetchall()}
+    return {f"{_ALIASES[table]}_{column}": _column_sql(column_map, present, _ALIASES[table],
+                                                       table, column)
+            for table, columns in CARRIED_COLUMNS.items() for column in columns}
 
 
 def _connect(settings: Settings) -> psycopg2.extensions.connection:
@@ -54,7 +87,7 @@ def read_truth(settings: Settings, *, window_start: dt.datetime,
     """Per check name, key -> values from the source; creates the role on first use."""
 
     def work(cur: psycopg2.extensions.cursor) -> Tables:
-        return _queries(cur, settings.source_schema, window_start)
+        return _queries(cur, settings.source_schema, window_start, settings.column_map)
 
     try:
         try:
@@ -98,27 +131,33 @@ def _rows(cur: psycopg2.extensions.cursor, query: str, args: tuple[Any, ...] = (
     return {tuple(row[:width]): tuple(row[width:]) for row in cur.fetchall()}
 
 
-def _queries(cur: psycopg2.extensions.cursor, schema: str, window_start: dt.datetime
-             ) -> Tables:
+def _queries(cur: psycopg2.extensions.cursor, schema: str, window_start: dt.datetime,
+             column_map: Mapping[str, str]) -> Tables:
     s = '"' + schema.replace('"', '""') + '"'
-    facts = _FACTS.format(s=s)
+    c = _carried_sql(cur, schema, column_map)
+    facts = _FACTS.format(s=s, **c)
+    price, start = c["t_price"], c["pf_performance_start"]
     out: Tables = {
-        "dim_bands": _rows(cur, f"select id, name from {s}.bands"),
-        "dim_venues": _rows(cur, f"select id, name, capacity from {s}.venues"),
+        "dim_bands": _rows(cur, f"select id, {c['b_name']} from {s}.bands b"),
+        "dim_venues": _rows(cur, f"select id, {c['v_name']}, {c['v_capacity']} "
+                                 f"from {s}.venues v"),
         "dim_performances": _rows(
-            cur, f"select id, to_char(performance_start at time zone 'UTC', "
-                 f"'YYYY-MM-DD HH24:MI:SS.US'), band_id, venue_id from {s}.performances"),
+            cur, f"select id, to_char({start} at time zone 'UTC', 'YYYY-MM-DD "
+                 f"HH24:MI:SS.US'), {c['pf_band_id']}, {c['pf_venue_id']} "
+                 f"from {s}.performances pf"),
         "dim_people": _rows(cur, f"select id from {s}.people"),
         "sales_by_performance": _rows(
-            cur, f"select t.performance_id, count(*), sum(t.price) {facts} "
-                 "group by t.performance_id"),
+            cur, f"select {c['t_performance_id']}, count(*), sum({price}) {facts} "
+                 f"group by 1"),
         "sales_by_day_venue_band": _rows(
-            cur, f"select ((pu.purchase_date at time zone 'UTC')::date)::text, pf.venue_id, "
-                 f"pf.band_id, count(*), sum(t.price) {facts} group by 1, 2, 3", width=3),
+            cur, f"select (({c['pu_purchase_date']} at time zone 'UTC')::date)::text, "
+                 f"{c['pf_venue_id']}, {c['pf_band_id']}, count(*), sum({price}) {facts} "
+                 "group by 1, 2, 3", width=3),
         "sales_by_minute_venue_live": _rows(
-            cur, f"select to_char(date_trunc('minute', pu.purchase_date at time zone 'UTC'), "
-                 f"'YYYY-MM-DD HH24:MI:SS'), pf.venue_id, count(*), sum(t.price) {facts} "
-                 "where pu.purchase_date >= %s group by 1, 2", (window_start,), width=2),
+            cur, f"select to_char(date_trunc('minute', {c['pu_purchase_date']} at time "
+                 f"zone 'UTC'), 'YYYY-MM-DD HH24:MI:SS'), {c['pf_venue_id']}, count(*), "
+                 f"sum({price}) {facts} where {c['pu_purchase_date']} >= %s group by 1, 2",
+                 (window_start,), width=2),
     }
     day = out["sales_by_day_venue_band"]
     out["sales_by_venue"] = sum_by(day, (1,))

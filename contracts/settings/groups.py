@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from contracts.columns import check_column_map
+
 
 class InstallationSettings(BaseModel):
     """Where things live and where clients find each service; version pins; deadlines."""
@@ -71,6 +73,17 @@ class PostgresSettings(BaseModel):
     verify_user: str = "boxoffice_verify"
     verify_password: SecretStr | None = None
     source_schema: str = "festival"
+    column_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='carried source columns the source renamed or dropped, as JSON: '
+        '{"venues.capacity": "seats"} reads capacity from seats; {"venues.capacity": "=0"} '
+        "gives changes without it that value (contracts/columns.py, docs/source.md)")
+
+    @field_validator("column_map", mode="after")
+    @classmethod
+    def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
+        check_column_map(value)
+        return value
 
 
 class KafkaSettings(BaseModel):

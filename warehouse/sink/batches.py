@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from contracts.columns import SourceSchemaChanged
+
 PLAN_PREFIX = "boxoffice-sink/1 ends="
 
 
@@ -79,6 +81,17 @@ class PartitionBatcher:
         """The plan as recovered; `self.plan` is what is left of it to follow."""
         self.open: Batch | None = None
         self.sealed: list[Batch] = []
+        self.stopped: tuple[int, SourceSchemaChanged] | None = None
+        """Where a source schema change stopped this partition, and why: it takes no
+        record from there on, and its commits end there (`contracts.columns`)."""
+
+    def stop(self, offset: int, reason: SourceSchemaChanged) -> None:
+        """Take nothing from `offset` on. The open batch is sealed now (free batching)
+        or when its planned end is passed (a plan made before the stop cannot end
+        beyond it: those records were stored once, so they decoded)."""
+        self.stopped = (offset, reason)
+        if not self.plan:
+            self._seal()
 
     def add(self, offset: int, now: float, *, line: bytes | None = None,
             dead: DeadRecord | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from contracts.columns import SourceSchemaChanged
 from warehouse.sink.batches import DeadRecord, PartitionBatcher
 from warehouse.sink.fetching import report_kafka_error
 from warehouse.sink.records import RecordError
@@ -41,7 +42,9 @@ def partition_runs(messages: list[Any]) -> Iterator[list[Any]]:
 def take_run(route: Route, batcher: PartitionBatcher, run: list[Any], now: float) -> None:
     """Add one run to its partition's batcher: stored as is when the route's whole-run
     check allows, else decoded record by record, refused ones kept as dead records (their
-    offsets still advance the batch, so the commit moves past them)."""
+    offsets still advance the batch, so the commit moves past them). A change its source
+    table's new schema broke stops the batcher at its offset (`PartitionBatcher.stop`):
+    the rest of the run is left unread."""
     values = [message.value() for message in run]
     if route.stored_as_is is not None and route.stored_as_is(values):
         batcher.add_lines([message.offset() for message in run], values, now)
@@ -55,6 +58,9 @@ def take_run(route: Route, batcher: PartitionBatcher, run: list[Any], now: float
             offset = message.offset()
             batcher.add(offset, now, dead=DeadRecord(offset, str(exc), key, value))
             continue
+        except SourceSchemaChanged as exc:
+            batcher.stop(message.offset(), exc)
+            return
         if line is None:
             batcher.add(message.offset(), now)
         else:

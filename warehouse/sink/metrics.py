@@ -32,6 +32,8 @@ class SinkMetrics:
     last_batch_rows: int = 0
     clickhouse_up: bool = True
     rows_by_table: dict[str, int] = field(default_factory=dict)
+    stopped_tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """CDC partition ("topic[p]") -> why a source schema change stopped it, and where."""
 
     def record_flush(self, rows_by_table: dict[str, int], batches: int, dead: int,
                      seconds: float) -> None:

@@ -18,6 +18,15 @@ from typing import Any
 import orjson
 
 from contracts.changes import ChangeRecordError, parse_change, tombstone_key
+from contracts.columns import (
+    CARRIED_COLUMNS,
+    MISSING,
+    SourceSchemaChanged,
+    integral,
+    mapped_default,
+    mapped_value,
+    missing_or_retyped,
+)
 from contracts.facts import FactRecordError, FactRow
 from warehouse.sink.tombstones import tombstone_line
 
@@ -227,9 +236,9 @@ def _object(raw: bytes) -> dict[str, Any]:
 
 
 DIMENSION_COLUMNS: dict[str, dict[str, str]] = {
-    "bands": {"name": "str", "fee": "int?"},
-    "venues": {"name": "str", "capacity": "int"},
-    "performances": {"performance_start": "ts", "band_id": "int", "venue_id": "int"},
+    "bands": {**CARRIED_COLUMNS["bands"], "fee": "int?"},
+    "venues": CARRIED_COLUMNS["venues"],
+    "performances": CARRIED_COLUMNS["performances"],
     "people": {},  # personal data never leaves Postgres unhashed, and is not kept here
 }
 """Columns copied from Debezium's `after` image per source table, besides `id`.
@@ -238,9 +247,16 @@ A kind ending in `?` is a passenger: kept when the source has it, NULL when it d
 Nothing boxoffice computes or shows depends on it, so an analyst may drop it at the
 source (`ALTER TABLE bands DROP COLUMN fee`) and later rows simply carry no value,
 instead of every later change of the table becoming a dead letter. The other columns are
-carried: views and dashboards read them, and a change without them cannot be stored."""
+carried (`contracts.columns`): views and dashboards read them. A genuine change without
+one of them stops its partition (`SourceSchemaChanged`) rather than becoming a dead
+letter: the source table changed, and every later change would say the same."""
 
 _EMPTY = {"str": "", "int": 0, "ts": "1970-01-01T00:00:00Z"}
+_READABLE: dict[str, tuple[type, ...]] = {
+    kind: (*types, type(None)) for kind, types in
+    {"str": (str,), "int": (int,), "ts": (str, int)}.items()}
+"""The JSON types a carried column of each kind can be stored from (NULL included: a
+NULL is a bad value, a dead letter, not a changed schema)."""
 
 
 def _passenger(image: Mapping[str, Any], column: str, kind: str) -> int | None:
@@ -253,10 +269,23 @@ def _passenger(image: Mapping[str, Any], column: str, kind: str) -> int | None:
     return _int(image, column)
 
 
-def dimension_decoder(table: str) -> Decoder:
+def _carried(column: str, kind: str, value: Any) -> Any:
+    """A carried column's value typed for its dimension table (a RecordError if not)."""
+    if kind == "int":
+        return _int({column: value}, column)
+    if kind == "ts":
+        return _timestamp(value, column)
+    if not isinstance(value, str):
+        raise RecordError(f"{column} must be a string, got {value!r}")
+    return value
+
+
+def dimension_decoder(table: str, mapped: Mapping[str, str] | None = None) -> Decoder:
     """The decoder of one source table's Debezium change events: parsed by the rules
-    every stage shares (`contracts.changes`), then the dimension's columns typed."""
+    every stage shares (`contracts.changes`), then the dimension's columns typed, read
+    through the table's column map (`contracts.columns.table_map`) where it has one."""
     columns = DIMENSION_COLUMNS[table]
+    mapping = dict(mapped or {})
     empty = {c: None if kind.endswith("?") else _EMPTY[kind] for c, kind in columns.items()}
 
     def decode(key: bytes | None, value: bytes | None) -> bytes | None:
@@ -281,17 +310,22 @@ def dimension_decoder(table: str) -> Decoder:
         for column, kind in columns.items():
             if kind.endswith("?"):
                 row[column] = _passenger(image, column, kind[:-1])
-            elif deleted and image.get(column) is None:
+                continue
+            found = mapped_value(image, column, mapping)
+            if kind == "int":
+                found = integral(found)
+            if found is MISSING or not isinstance(found, _READABLE[kind]):
+                default = mapped_default(table, column, mapping)
+                if default is not MISSING:
+                    found = default
+            if deleted and found in (None, MISSING):
                 row[column] = _EMPTY[kind]
-            elif kind == "int":
-                row[column] = _int(image, column)
-            elif kind == "ts":
-                row[column] = _timestamp(image.get(column), column)
+            elif change.source_table == table and (
+                    found is MISSING or not isinstance(found, _READABLE[kind])):
+                raise SourceSchemaChanged(table, column,
+                                          missing_or_retyped(image, table, column, mapping))
             else:
-                text = image.get(column)
-                if not isinstance(text, str):
-                    raise RecordError(f"{column} must be a string, got {text!r}")
-                row[column] = text
+                row[column] = _carried(column, kind, None if found is MISSING else found)
         return json.dumps(row, separators=(",", ":")).encode()
 
     return decode

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.columns import table_map
 from contracts.settings import Settings
 from contracts.topics import cdc_prefix
 from warehouse.sink.records import (
@@ -42,5 +43,6 @@ def routes(settings: Settings, *, facts_topic: str | None = None,
     for source in DIMENSION_COLUMNS:
         topic = f"{prefix}.{source}"
         text = tuple(c for c, kind in DIMENSION_COLUMNS[source].items() if kind == "str")
-        table[topic] = Route(topic, f"dim_{source}", dimension_decoder(source), text)
+        decode = dimension_decoder(source, table_map(settings.column_map, source))
+        table[topic] = Route(topic, f"dim_{source}", decode, text)
     return table

@@ -30,6 +30,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 
+from contracts.columns import SourceSchemaChanged
 from warehouse.sink.batches import Batch, PartitionBatcher, decode_plan, encode_plan
 from warehouse.sink.dead_letters import DeadLetters
 from warehouse.sink.fetching import (
@@ -115,6 +116,7 @@ class Sink:
             self._owned.discard(key)
             self.batchers.pop(key, None)
             self._revoked_during_flush.add(key)
+            self.metrics.stopped_tables.pop(f"{tp.topic}[{tp.partition}]", None)
         log.info("revoked %s", describe(partitions))
 
     def _start_partitions(self) -> None:
@@ -151,9 +153,16 @@ class Sink:
                 max_seconds=self.max_seconds, plan=plan, start=max(tp.offset, 0))
 
     def _restart(self, keys: set[TP]) -> None:
-        """Forget these partitions' unflushed records; they start again from the commit."""
+        """Forget these partitions' unflushed records; they start again from the commit
+        (a stopped one too, fetched again: it stops again where it must)."""
         for key in keys:
-            self.batchers.pop(key, None)
+            batcher = self.batchers.pop(key, None)
+            if batcher is not None and batcher.stopped is not None:
+                self.metrics.stopped_tables.pop(f"{key[0]}[{key[1]}]", None)
+                try:
+                    self.consumer.resume([TopicPartition(*key)])
+                except KafkaException as exc:
+                    log.info("%s[%d]: resuming: %s", *key, exc)
 
     def poll_once(self, timeout: float = 0.2) -> int:
         self._start_partitions()
@@ -169,6 +178,8 @@ class Sink:
             batcher = self.batchers.get(key)
             if batcher is None:
                 pass  # not ours, or starting at the committed offset first: read again
+            elif batcher.stopped is not None:
+                pass  # fetched before the pause took effect: read again after a restart
             elif first.offset() < batcher.next_offset:
                 log.warning("%s[%d]: offset %d came again after %d; starting the partition "
                             "again from its committed offset", *key, first.offset(),
@@ -176,7 +187,24 @@ class Sink:
                 self._restart({key})
             else:
                 take_run(self.routes[key[0]], batcher, run, now)
+                if batcher.stopped is not None:
+                    self._stop_partition(key, *batcher.stopped)
         return len(messages)
+
+    def _stop_partition(self, key: TP, offset: int, reason: SourceSchemaChanged) -> None:
+        """Pause a partition a source schema change stopped, and say so in the metrics
+        and the log: its batches before `offset` are still stored and committed."""
+        try:
+            self.consumer.pause([TopicPartition(*key)])
+        except KafkaException as exc:  # no longer ours: the new owner stops there itself
+            log.info("%s[%d]: pausing: %s", *key, exc)
+        details = {**reason.as_dict(), "partition": key[1], "offset": offset}
+        self.metrics.stopped_tables[f"{key[0]}[{key[1]}]"] = details
+        if self._write_metrics:
+            self._write_metrics(self.metrics)
+        log.error("stopped %s at partition %d, offset %d: %s. Nothing after it is stored "
+                  "until that is fixed; the other tables go on. Fix: %s", reason.table,
+                  key[1], offset, reason, details["fix"])
 
     def _fetch(self, limit: int, timeout: float) -> list[Any]:
         return fetch(self.consumer, limit, timeout)
