@@ -133,3 +133,76 @@ TALISMAN_CONFIG = {
     "session_cookie_secure": False,
 }
 CONTENT_SECURITY_POLICY_WARNING = False
+
+# --- dimension datasets follow their tables ----------------------------------------------
+# A column an analyst adds to festival.bands, .venues or .performances reaches the
+# warehouse's dimension view by itself (the sink adds it: warehouse/sink/added_columns.py).
+# Superset keeps each dataset's columns in its own metadata, so a worker thread compares
+# these datasets' columns with the views' every DIMENSION_SYNC_SECONDS and, when the view
+# has gained or lost one, syncs the dataset (what "Sync columns from source" does): the
+# column shows in Explore without a restart. The thread starts with a worker's first
+# request (threads do not survive gunicorn's fork of the preloaded app), and a lock file
+# lets one worker at a time do it.
+DIMENSION_DATASETS = ("bands", "venues", "performances")
+DIMENSION_SYNC_SECONDS = 10.0
+
+
+def _sync_dimension_columns(app):  # type: ignore[no-untyped-def]
+    """One pass: sync each dimension dataset whose view's column names changed."""
+    from superset.connectors.sqla.models import SqlaTable
+    from superset.extensions import db
+
+    with app.app_context():
+        try:
+            datasets = (db.session.query(SqlaTable)
+                        .filter(SqlaTable.table_name.in_(DIMENSION_DATASETS)).all())
+            for dataset in datasets:
+                stored = {column.column_name for column in dataset.columns
+                          if not column.expression}
+                current = {column["column_name"] for column in dataset.external_metadata()}
+                if current != stored:
+                    result = dataset.fetch_metadata()
+                    db.session.commit()
+                    app.logger.info("dataset %s synced with its view: added %s, removed %s",
+                                    dataset.table_name, result.added or "none",
+                                    result.removed or "none")
+        except Exception as exc:  # the warehouse away, a locked metadata file: next pass
+            db.session.rollback()
+            app.logger.warning("syncing the dimension datasets' columns failed (%s); "
+                               "trying again in %.0f s", exc, DIMENSION_SYNC_SECONDS)
+
+
+def _sync_dimension_columns_forever(app, lock_path):  # type: ignore[no-untyped-def]
+    import fcntl
+    import time
+
+    while True:
+        time.sleep(DIMENSION_SYNC_SECONDS)
+        with open(lock_path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # the other worker is at it
+            try:
+                _sync_dimension_columns(app)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def FLASK_APP_MUTATOR(app):  # type: ignore[no-untyped-def]  # noqa: N802 (Superset's name)
+    import threading
+
+    started = threading.Event()
+    starting = threading.Lock()
+    lock_path = os.path.join(os.environ.get("SUPERSET_HOME", "."), "dimension-sync.lock")
+
+    @app.before_request
+    def _start_dimension_sync():  # type: ignore[no-untyped-def]
+        if started.is_set():
+            return
+        with starting:
+            if not started.is_set():
+                started.set()
+                threading.Thread(target=_sync_dimension_columns_forever,
+                                 args=(app, lock_path), daemon=True,
+                                 name="boxoffice-dimension-sync").start()

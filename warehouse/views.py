@@ -80,6 +80,14 @@ def dependency_order(views: list[View]) -> list[View]:
     return ordered
 
 
+def view_statements(database: str, name: str) -> list[str]:
+    """The current statement of one view (`warehouse/views/<name>.sql`), rendered."""
+    path = VIEWS_DIR / f"{name}.sql"
+    view = View(name, path.read_text())
+    _check_one_view(view, path)
+    return view.statements(database)
+
+
 def apply_views(executor: Executor, database: str, views: list[View], *,
                 cluster: ClusterOptions | None = None,
                 progress: Callable[[str], None] = lambda _line: None) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from warehouse.errors import ClickHouseUnavailable
+from warehouse.sink.added_columns import AddedColumns, add_column_statements
 from warehouse.sink.batches import Batch, DeadRecord, token
 from warehouse.sink.metrics import SinkMetrics
 from warehouse.sink.placeholders import (
@@ -25,6 +26,7 @@ from warehouse.sink.placeholders import (
 from warehouse.sink.routes import Route
 from warehouse.sink.tombstones import LatestVersions, has_tombstone, resolve_tombstones
 from warehouse.sink.writer import Backoff, ClickHouseWriter, RowsRefused
+from warehouse.views import view_statements
 
 log = logging.getLogger("boxoffice.sink")
 
@@ -55,6 +57,9 @@ class Inserter:
     def insert_all(self, work: list[tuple[Route, list[Batch]]],
                    stop: threading.Event) -> dict[str, int]:
         """Store every batch of one flush; returns rows stored by table."""
+        for route, _batches in work:
+            if route.added is not None and route.added.pending():
+                self._retry(stop, self._add_columns, route.added)
         self._resolve_tombstones(work, stop)
         self._fill_placeholders(work, stop)
         rows: dict[str, int] = {}
@@ -88,6 +93,23 @@ class Inserter:
                         kept_lines.append(result)
                         kept_offsets.append(offset)
                 batch.lines, batch.offsets = kept_lines, kept_offsets
+
+    def _add_columns(self, added: AddedColumns) -> None:
+        """Add the source's new columns to the dimension table, then re-create its view
+        so that it shows them (`added_columns`). A statement ClickHouse refuses is logged
+        and not tried again: the column's values are then not stored, but nothing stops."""
+        columns = added.pending()
+        database = self.writer.database
+        for statement in [*add_column_statements(database, added.table, columns),
+                          *view_statements(database, added.table)]:
+            try:
+                self.writer.command(statement)
+            except RowsRefused as exc:
+                log.error("%s: ClickHouse refused %r (%s); the source's new column(s) %s "
+                          "are not stored", added.table, statement, exc, ", ".join(columns))
+        added.added(columns)
+        log.info("%s: the source's new column(s) %s now in dim_%s and the %s view",
+                 added.table, ", ".join(columns), added.table, added.table)
 
     def _resolve_tombstones(self, work: list[tuple[Route, list[Batch]]],
                             stop: threading.Event) -> None:

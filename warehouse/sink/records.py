@@ -28,6 +28,7 @@ from contracts.columns import (
     missing_or_retyped,
 )
 from contracts.facts import FactRecordError, FactRow
+from warehouse.sink.added_columns import AddedColumns
 from warehouse.sink.tombstones import tombstone_line
 
 Decoder = Callable[[bytes | None, bytes | None], "bytes | None"]
@@ -280,10 +281,12 @@ def _carried(column: str, kind: str, value: Any) -> Any:
     return value
 
 
-def dimension_decoder(table: str, mapped: Mapping[str, str] | None = None) -> Decoder:
+def dimension_decoder(table: str, mapped: Mapping[str, str] | None = None,
+                      added: AddedColumns | None = None) -> Decoder:
     """The decoder of one source table's Debezium change events: parsed by the rules
     every stage shares (`contracts.changes`), then the dimension's columns typed, read
-    through the table's column map (`contracts.columns.table_map`) where it has one."""
+    through the table's column map (`contracts.columns.table_map`) where it has one;
+    with `added`, the columns the source gained since, as text (`added_columns`)."""
     columns = DIMENSION_COLUMNS[table]
     mapping = dict(mapped or {})
     empty = {c: None if kind.endswith("?") else _EMPTY[kind] for c, kind in columns.items()}
@@ -326,6 +329,8 @@ def dimension_decoder(table: str, mapped: Mapping[str, str] | None = None) -> De
                                           missing_or_retyped(image, table, column, mapping))
             else:
                 row[column] = _carried(column, kind, None if found is MISSING else found)
+        if added is not None:
+            row.update(added.values(image))
         return json.dumps(row, separators=(",", ":")).encode()
 
     return decode

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.columns import table_map
+from contracts.columns import DEFAULT_PREFIX, table_map
 from contracts.settings import Settings
 from contracts.topics import cdc_prefix
+from warehouse.sink.added_columns import EXTENDABLE_TABLES, AddedColumns
 from warehouse.sink.records import (
     DIMENSION_COLUMNS,
     Decoder,
@@ -27,6 +28,8 @@ class Route:
     """Columns that may arrive as Debezium's TOAST placeholder (`placeholders.py`)."""
     stored_as_is: RunCheck | None = None
     """A whole-run shortcut of `decode`: True when it would return every value as is."""
+    added: AddedColumns | None = None
+    """A dimension's columns added at the source, to add to its table before storing."""
 
 
 def routes(settings: Settings, *, facts_topic: str | None = None,
@@ -43,6 +46,11 @@ def routes(settings: Settings, *, facts_topic: str | None = None,
     for source in DIMENSION_COLUMNS:
         topic = f"{prefix}.{source}"
         text = tuple(c for c, kind in DIMENSION_COLUMNS[source].items() if kind == "str")
-        decode = dimension_decoder(source, table_map(settings.column_map, source))
-        table[topic] = Route(topic, f"dim_{source}", decode, text)
+        mapped = table_map(settings.column_map, source)
+        added = None
+        if source in EXTENDABLE_TABLES:
+            added = AddedColumns(source, frozenset(DIMENSION_COLUMNS[source]) | frozenset(
+                name for name in mapped.values() if not name.startswith(DEFAULT_PREFIX)))
+        table[topic] = Route(topic, f"dim_{source}", dimension_decoder(source, mapped, added),
+                             text, added=added)
     return table

@@ -89,6 +89,24 @@ class ClickHouseWriter:
             self.close()
             raise ClickHouseUnavailable(f"ClickHouse did not answer: {exc}") from exc
 
+    def command(self, sql: str) -> None:
+        """One DDL statement; raises ClickHouseUnavailable (retry) or RowsRefused (the
+        server refused the statement itself)."""
+        from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+        try:
+            if self._client is None:
+                self._client = self._factory()
+            self._client.command(sql)
+        except OperationalError as exc:
+            self.close()
+            raise ClickHouseUnavailable(f"ClickHouse did not answer: {_short(exc)}") from exc
+        except DatabaseError as exc:
+            raise RowsRefused(_short(exc)) from exc
+        except OSError as exc:
+            self.close()
+            raise ClickHouseUnavailable(f"ClickHouse did not answer: {exc}") from exc
+
     def close(self) -> None:
         if self._client is not None:
             with contextlib.suppress(Exception):  # closing a broken client must not fail

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from contracts.facts import FactRow
+from warehouse.sink.added_columns import AddedColumns, add_column_statements
 from warehouse.sink.records import (
     STORABLE_MICROS,
     RecordError,
@@ -130,3 +131,21 @@ def test_integer_timestamps_convert_to_the_exact_microsecond(micros: int, text: 
         "c", None, {"id": 1, "performance_start": micros, "band_id": 1, "venue_id": 2}))
         or b"")
     assert row["performance_start"] == text
+
+
+def test_a_dimension_passes_on_columns_the_source_added_as_text() -> None:
+    """A column added at the source travels as text; the decoder queues its name so
+    that the sink adds it to the table before storing the row (`added_columns`)."""
+    added = AddedColumns("venues", frozenset({"name", "capacity"}))
+    decode = dimension_decoder("venues", None, added)
+    image = {"id": 1, "name": "Hall", "capacity": 10, "city": "Paris", "floors": 3,
+             "open_air": True, "Bad Name": "x", "version": 99, "tags": ["a"]}
+    row = json.loads(decode(b'{"id": 1}', envelope("u", None, image)) or b"")
+    assert (row["city"], row["floors"], row["open_air"], row["tags"]) == (
+        "Paris", "3", "true", '["a"]')
+    assert "Bad Name" not in row and row["version"] == 100  # the LSN, not the column
+    assert added.pending() == ["city", "floors", "open_air", "tags"]
+    added.added(added.pending())
+    assert added.pending() == []
+    assert add_column_statements("db", "venues", ["city"]) == [
+        "ALTER TABLE db.dim_venues ADD COLUMN IF NOT EXISTS `city` Nullable(String)"]

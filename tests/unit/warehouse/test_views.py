@@ -116,9 +116,16 @@ LEGACY_COMMIT = "779850d"
 """The last commit whose migrations still created the views themselves."""
 LEGACY_VERSIONS = 12
 """The migrations that commit had; the upgrade applies the ones added since."""
-CHANGED_SINCE = {"fee Nullable(Int64)": "fee Int64"}
-"""What the migrations added since change in the tables (0013: a band's fee may be
-NULL); undone before the schemas are compared."""
+CHANGED_SINCE = {
+    "fee Nullable(Int64)": "fee Int64",
+    **{f"SELECT * EXCEPT (version, is_deleted, source_ts_ms, ingested_at) FROM "
+       f"live.dim_{table} FINAL": f"SELECT {columns} FROM live.dim_{table} FINAL"
+       for table, columns in (("bands", "id, name, fee"), ("venues", "id, name, capacity"),
+                              ("performances", "id, performance_start, band_id, venue_id"))},
+}
+"""What changed since in the tables (0013: a band's fee may be NULL) and in the
+dimensions' views (every column but the bookkeeping, so columns added at the source
+show: the views' column lists stay the same); undone before the schemas are compared."""
 
 
 def undo_changes_since(schema: list[list[str]]) -> list[list[str]]:
