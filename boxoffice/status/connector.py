@@ -33,7 +33,27 @@ def connector_section(settings: Settings) -> Section:
     tasks = ",".join(current.task_states) or "no tasks"
     summary = (f"{current.connector_state or 'not registered'} ({tasks}); "
                + _slot_text(current.slot))
+    lost = any(GAP_REFUSED in trace for trace in current.task_traces)
+    if current.connector_state is not None and (lost or not current.slot.exists):
+        state = UNHEALTHY
+        summary += f". {SLOT_LOST}"
+    elif "FAILED" in current.task_states and current.task_traces:
+        summary += f". The task failed: {_first_line(current.task_traces[0])}"
     return Section(name="connector", state=state, summary=summary, data=data)
+
+
+GAP_REFUSED = "but this is no longer available on the server"
+"""Debezium's words when the slot cannot give the changes after its committed offset."""
+SLOT_LOST = (
+    "The slot was dropped, or created anew, after the connector last read it: the "
+    "changes made since are gone from the WAL, and the connector refuses to stream over "
+    "that gap. Recovery: `boxoffice connector resnapshot` (docs/source.md, "
+    "'Invalidated slot')")
+
+
+def _first_line(trace: str) -> str:
+    line = trace.strip().splitlines()[0] if trace.strip() else ""
+    return line[:300]
 
 
 def _without_connect(settings: Settings, problem: str) -> Section:
