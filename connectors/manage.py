@@ -24,6 +24,7 @@ from connectors.connect_api import (
 )
 from connectors.db import connect
 from connectors.errors import ConnectorError, SlotInvalidatedError, SourceError
+from connectors.ghosts import delete_ghosts
 from connectors.slot import SlotState, drop_slot, slot_state
 from contracts.settings import Settings
 from contracts.tables import BUSINESS_TABLES, qualified
@@ -34,8 +35,9 @@ WAL_WARN_FRACTION = 0.5
 RECOVERY = (
     "recovery: `boxoffice connector resnapshot` (stops the connector, clears its offsets, "
     "drops the slot and starts again with a full snapshot; consumers then see every row "
-    "again as op=r, which the compacted topics and the processors absorb). See "
-    "docs/source.md, 'Invalidated slot'."
+    "again as op=r, which the compacted topics and the processors absorb, and rows "
+    "deleted during the gap are deleted downstream). See docs/source.md, 'Invalidated "
+    "slot'."
 )
 
 Say = Callable[[str], None]
@@ -249,8 +251,20 @@ def snapshot(settings: Settings, tables: Sequence[str]) -> str:
 
 
 def resnapshot(settings: Settings, *, deadline_seconds: float | None = None,
-               progress: Say = _quiet) -> ConnectorStatus:
-    """The recovery from an invalidated slot: start over with a full initial snapshot."""
+               progress: Say = _quiet, remove_ghosts: bool = True) -> ConnectorStatus:
+    """The recovery from an invalidated or lost slot: start over with a full initial
+    snapshot; once it is committed, delete downstream the rows deleted during the gap
+    (`connectors.ghosts`), which no snapshot can show."""
+    current = _restart_with_snapshot(settings, deadline_seconds=deadline_seconds,
+                                     progress=progress)
+    if remove_ghosts:
+        wait_initial_snapshot(settings, deadline_seconds=deadline_seconds, progress=progress)
+        delete_ghosts(settings, progress=progress)
+    return current
+
+
+def _restart_with_snapshot(settings: Settings, *, deadline_seconds: float | None,
+                           progress: Say) -> ConnectorStatus:
     client = ConnectClient(settings=settings)
     name = settings.connector_name
     if client.status(name) is not None:

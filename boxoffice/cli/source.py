@@ -168,7 +168,8 @@ def snapshot_command(
 @connector_app.command("resnapshot")
 def resnapshot_command(deadline: float = typer.Option(
         300.0, callback=at_least(0, or_equal=False))) -> None:
-    """Recovery from an invalidated slot: clear offsets, drop the slot, snapshot again."""
+    """Recovery from an invalidated or lost slot: clear offsets, drop the slot, snapshot
+    again, then delete downstream the rows deleted during the gap."""
     with user_errors():
         _print_status(manage.resnapshot(settings(), deadline_seconds=deadline,
                                         progress=progress_printer()))
