@@ -21,7 +21,14 @@ import json
 import time
 from collections.abc import Callable
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 
 from connectors.db import connect
 from connectors.errors import SourceError
@@ -43,10 +50,13 @@ def living_keys(settings: Settings, table: str, *, timeout: float = 30.0) -> set
                          "enable.auto.commit": False, "isolation.level": "read_committed",
                          "enable.partition.eof": True})
     try:
-        metadata = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
-        if metadata is None or metadata.error is not None:
-            raise SourceError(f"kafka: cannot read topic {topic}; is Kafka up "
-                              "(`boxoffice status`)?")
+        try:
+            metadata = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
+        except KafkaException as exc:
+            raise SourceError(f"kafka: cannot read topic {topic} ({exc}); is Kafka up "
+                              "(`boxoffice status`)?") from exc
+        if metadata is None or metadata.error is not None or not metadata.partitions:
+            return set()  # no topic (the table never had a change): nothing downstream
         partitions = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in metadata.partitions]
         consumer.assign(partitions)
         alive: dict[int, bool] = {}

@@ -20,10 +20,12 @@ from boxoffice.status.model import OK, UNHEALTHY
 from connectors import manage
 from connectors.connect_api import ConnectClient, stop_connector
 from connectors.db import connect
+from connectors.errors import SlotInvalidatedError
 from connectors.slot import drop_slot, slot_state
 from contracts.settings import Settings
 from contracts.topics import cdc_topic
 from tests.integration.connectors.topics import Event, wait_for
+from tests.support.sources import admin_connection
 from tests.support.waiting import wait_until
 
 
@@ -92,3 +94,60 @@ def test_a_lost_slot_stops_the_connector_and_status_names_the_recovery(
     assert "boxoffice connector resnapshot" in section.summary
     events = wait_for(settings, cdc_topic(settings, "bands"), lambda _events: True)
     assert not has_key(gap)(events)  # nothing streamed past the gap either
+
+
+def invalidate_the_slot(settings: Settings, client: ConnectClient) -> None:
+    """Stop the connector, then write more WAL than max_slot_wal_keep_size allows the
+    idle slot to keep (lowered to 1 MB for the moment) and checkpoint: PostgreSQL
+    invalidates the slot (wal_status=lost), as after a long outage."""
+    stop_connector(client, settings.connector_name)
+    wait_until(lambda: not slot_state(settings).active, deadline_seconds=60,
+               what="the slot to be released")
+    admin = admin_connection(settings)
+    try:
+        with admin.cursor() as cur:
+            cur.execute("alter system set max_slot_wal_keep_size = '1MB'")
+            cur.execute("select pg_reload_conf()")
+        time.sleep(2)  # every process, the checkpointer too, reads the new setting
+        conn = connect(settings, autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("create table public.wal_filler (x text)")
+
+                def invalidated() -> bool:
+                    cur.execute("insert into public.wal_filler select repeat('x', 500) "
+                                "from generate_series(1, 2000)")
+                    cur.execute("select pg_switch_wal()")
+                    with admin.cursor() as checkpoint:
+                        checkpoint.execute("checkpoint")
+                    return slot_state(settings).invalidated
+
+                wait_until(invalidated, deadline_seconds=60,
+                           what="the slot to be invalidated")
+        finally:
+            conn.close()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("alter system reset max_slot_wal_keep_size")
+            cur.execute("select pg_reload_conf()")
+        admin.close()
+
+
+def test_an_invalidated_slot_is_red_in_capitals_and_refuses_a_restart(
+        captured_source: Settings) -> None:
+    settings = captured_source
+    streaming(settings)
+    client = ConnectClient(settings=settings)
+    assert connector_section(settings).state == OK
+    invalidate_the_slot(settings, client)
+
+    section = connector_section(settings)
+    assert section.state == UNHEALTHY
+    with pytest.raises(SlotInvalidatedError, match="boxoffice connector resnapshot"):
+        manage.apply(settings, deadline_seconds=30)
+
+    manage.resnapshot(settings, deadline_seconds=120)  # the recovery runs again
+    wait_until(lambda: connector_section(settings).state == OK, deadline_seconds=120,
+               what="the connector streaming on a new slot")
+    after = insert_band(settings, "The Band After The Recovery")
+    wait_for(settings, cdc_topic(settings, "bands"), has_key(after), deadline_seconds=60)
