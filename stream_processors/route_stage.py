@@ -112,6 +112,12 @@ class RouteStage:
                 self._dead(message, str(exc))
             except SourceSchemaChanged as exc:
                 self._stop(tp, offset, exc, first, last)
+            except KafkaException:
+                raise  # the producer's, handled by `process`
+            except Exception as exc:
+                # a parser's bug must not stop the worker on the same record at every
+                # restart: the record is a dead letter
+                self._dead(message, f"cannot be parsed ({type(exc).__name__}: {exc})")
 
     def _stop(self, tp: tuple[str, int], offset: int, exc: SourceSchemaChanged,
               first: dict[tuple[str, int], int], last: dict[tuple[str, int], int]) -> None:

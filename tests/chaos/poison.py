@@ -15,7 +15,7 @@ from contracts.settings import Settings
 from contracts.topics import cdc_topic
 from tests.chaos.deadletters import Origin
 
-__all__ = ["POISON", "Origin", "inject"]
+__all__ = ["FACTS", "POISON", "Origin", "inject"]
 
 SOURCE = {"lsn": 1, "ts_ms": 1}
 
@@ -40,7 +40,36 @@ POISON: dict[str, list[bytes]] = {
         json.dumps({"op": "c", "source": SOURCE,  # wrong shape: name a number, fee text
                     "after": {"id": -201, "name": 42, "fee": "a lot"}}).encode(),
     ],
+    # a negative timestamp (before 1970) and one past what a datetime can hold
+    "purchases": [
+        json.dumps({"op": "c", "source": SOURCE,
+                    "after": {"id": -401, "purchase_date": -1, "person_id": 1}}).encode(),
+    ],
+    "venues": [
+        json.dumps({"op": "c", "source": SOURCE,  # capacity past Int64
+                    "after": {"id": -501, "name": "Nowhere", "capacity": 2**63}}).encode(),
+    ],
+    "people": [
+        json.dumps({"op": "t", "source": SOURCE}).encode(),  # a truncate: no row
+    ],
 }
+"""Per CDC table, records that break the change format's contract."""
+
+FACTS: list[bytes] = [
+    json.dumps({"ticket_id": -1, "sign": 1}).encode(),  # missing fields
+    json.dumps({"ticket_id": -2, "purchase_id": 1, "performance_id": 1, "band_id": 1,
+                "venue_id": 1, "person_key": "k", "ticket_price": 1,
+                "purchase_date": "1969-12-31T23:59:59Z",  # negative epoch time
+                "performance_start": "2022-10-07T19:00:00Z", "festival_year": 2022,
+                "sign": 1, "version": 1, "source_ts_ms": 1}).encode(),
+    json.dumps({"ticket_id": -3, "purchase_id": 1, "performance_id": 1, "band_id": 1,
+                "venue_id": 1, "person_key": "k", "ticket_price": 1,
+                "purchase_date": "2022-10-07T19:00:00Z",
+                "performance_start": "9999-12-31T23:59:59Z",  # past 2261
+                "festival_year": 2022, "sign": 1, "version": 1,
+                "source_ts_ms": 1}).encode(),
+]
+"""Facts the sink must refuse (the processors never write such a record)."""
 
 
 def inject(settings: Settings) -> set[Origin]:
@@ -60,5 +89,8 @@ def inject(settings: Settings) -> set[Origin]:
         for number, value in enumerate(values, start=1):
             producer.produce(cdc_topic(settings, table), key=json.dumps({"id": -number}).encode(),
                              value=value, on_delivery=delivered)
+    for number, value in enumerate(FACTS, start=1):
+        producer.produce(settings.facts_topic, key=str(-number).encode(), value=value,
+                         on_delivery=delivered)
     assert producer.flush(30) == 0 and not failures, f"poison not delivered: {failures}"
     return origins

@@ -1,5 +1,6 @@
-"""Poison in the CDC topics under load: exactly those records become dead letters, each
-with its stage and reason, and the pipeline goes on (verify passes)."""
+"""Poison in every CDC topic and in the facts topic under load: exactly those records
+become dead letters, each with its stage and reason, and the pipeline goes on (verify
+passes). Timestamps before 1970 and past what ClickHouse stores are among them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from tests.chaos.scenario import Outcome, settle, under_load
 from tests.support.waiting import wait_until
 
 STAGES_OF = {"tickets": {"processors"}, "bands": {"sink"},
-             "performances": {"processors", "sink"}}
+             "performances": {"processors", "sink"}, "purchases": {"processors"},
+             "venues": {"sink"}, "people": {"sink"}}
+"""The stages that read each CDC table; the facts topic is the sink's alone."""
 
 
 def test_poison_records_become_exactly_that_many_dead_letters(
@@ -26,8 +29,9 @@ def test_poison_records_become_exactly_that_many_dead_letters(
     under_load(chaos, outcome, inject, at=0.5, duration=20.0, seed=3)
 
     settle(chaos, outcome)
-    assert len(injected) == sum(len(v) for v in poison.POISON.values())
-    expected = {origin: STAGES_OF[origin[0].rsplit(".", 1)[1]] for origin in injected}
+    assert len(injected) == sum(len(v) for v in poison.POISON.values()) + len(poison.FACTS)
+    expected = {origin: {"sink"} if origin[0] == chaos.settings.facts_topic
+                else STAGES_OF[origin[0].rsplit(".", 1)[1]] for origin in injected}
     readings: list[dict[poison.Origin, set[str]]] = []
 
     def every_stage_reported() -> bool:  # a record both stages read: two dead letters

@@ -61,6 +61,13 @@ def take_run(route: Route, batcher: PartitionBatcher, run: list[Any], now: float
         except SourceSchemaChanged as exc:
             batcher.stop(message.offset(), exc)
             return
+        except Exception as exc:
+            # a decoder's bug must not stop the sink on the same record at every
+            # restart: the record goes to the dead letters
+            offset = message.offset()
+            reason = f"cannot be decoded ({type(exc).__name__}: {exc})"
+            batcher.add(offset, now, dead=DeadRecord(offset, reason, key, value))
+            continue
         if line is None:
             batcher.add(message.offset(), now)
         else:

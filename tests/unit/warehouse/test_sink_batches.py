@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from tests.support.fake_broker import Message
 from warehouse.sink.batches import PartitionBatcher, decode_plan, encode_plan
+from warehouse.sink.intake import take_run
+from warehouse.sink.routes import Route
 
 
 def batcher(plan: list[int] | None = None, max_records: int = 3) -> PartitionBatcher:
@@ -94,3 +97,21 @@ def test_runs_cut_exactly_as_records_one_by_one() -> None:
             runs.add_lines(run, [str(o).encode() for o in run], 0.0)
             start = end
         assert batches_of(runs) == batches_of(one)
+
+
+def test_a_decoder_that_raises_anything_makes_a_dead_letter_not_a_crash() -> None:
+    """Whatever a decoder raises, the record becomes a dead letter with the exception's
+    name and the partition goes on: a sink restarted on it would meet it again forever."""
+    def broken(_key: bytes | None, value: bytes | None) -> bytes:
+        if value == b"bad":
+            raise OverflowError("date value out of range")
+        return value or b""
+
+    batcher = PartitionBatcher(topic="t", partition=0, max_records=10, max_seconds=60)
+    run = [Message("t", 0, n, b"k", value) for n, value in enumerate([b"a", b"bad", b"c"])]
+    take_run(Route("t", "tbl", broken), batcher, run, now=0.0)
+    batcher.seal_if_old(float("inf"))
+    (batch,) = batcher.take_sealed()
+    assert batch.lines == [b"a", b"c"] and batch.last_offset == 2
+    (dead,) = batch.dead
+    assert dead.offset == 1 and "OverflowError: date value out of range" in dead.reason
