@@ -28,6 +28,7 @@ from boxoffice.pipeline import supervisor
 from boxoffice.replay.control import ProcessControl
 from boxoffice.stack.components import pipeline_components
 from boxoffice.stack.components.processors import ProcessorWorker
+from boxoffice.stack.components.sink import Sink, sink_names
 from boxoffice.stack.supervisor import Supervisor
 from contracts.settings import Settings
 from contracts.topics import join_topic, processor_input_topics
@@ -88,7 +89,7 @@ def replay_cdc(settings: Settings, *, options: ReplayOptions | None = None,
                         deadline=began + catch_up_deadline_seconds, say=say)
         catch_up = time.monotonic() - began
         say(f"processors caught up with the CDC topics in {catch_up:.1f} s")
-        sink = ProcessControl(supervisor(settings), "sink", say)
+        sink = ProcessControl(supervisor(settings), sink_names(settings), say)
 
         def switch() -> None:
             nonlocal switched
@@ -98,9 +99,10 @@ def replay_cdc(settings: Settings, *, options: ReplayOptions | None = None,
             replay_workers.down(progress=say)
             live = supervisor(settings)
             for component in pipeline_components(settings):
-                if component.name != "sink":
+                if not isinstance(component, Sink):
                     live.stop(live.component(component.name))
-            processors = [c.name for c in pipeline_components(new) if c.name != "sink"]
+            processors = [c.name for c in pipeline_components(new)
+                          if not isinstance(c, Sink)]
             supervisor(new).up(processors, progress=say)
             sink.supervisor = supervisor(new)  # the sink restarts on the new topic
 

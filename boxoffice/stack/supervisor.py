@@ -78,6 +78,12 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
+def process_alive(pid: object) -> bool:
+    """Whether `pid` is a live process: one that exited but was not yet reaped by its
+    parent (a zombie: a killed process whose parent still runs) is not."""
+    return isinstance(pid, int) and Path(f"/proc/{pid}").exists() and not _is_zombie(pid)
+
+
 class Supervisor:
     """Owns the pid files and logs of one state directory."""
 
@@ -189,9 +195,15 @@ class Supervisor:
 
     # --- internals -----------------------------------------------------------------------
     def _select(self, names: Iterable[str] | None) -> list[Component]:
+        """The named components; a name also stands for its numbered siblings
+        (`processors` for `processors-1` ..., `sink` for `sink-1` ...)."""
         if names is None:
             return list(self.components)
-        return [self.component(n) for n in names]
+        chosen = [self.component(n) for n in names]
+        wanted = {c.name for c in chosen}
+        siblings = [c for c in self.components if c.name not in wanted and any(
+            c.name.startswith(f"{n}-") and c.name[len(n) + 1:].isdigit() for n in wanted)]
+        return [c for c in self.components if c in chosen or c in siblings]
 
     def _with_dependencies(
         self, names: Iterable[str] | None, *, downstream: bool = False

@@ -161,6 +161,13 @@ class SinkSettings(BaseModel):
     sink_group: str = "boxoffice-sink"
     sink_batch_rows: int = 50_000
     sink_batch_seconds: float = 1.0
+    sink_processes: int = Field(
+        default=1, ge=1, le=64,
+        description="sink processes in the consumer group; partitions are shared out among "
+        "them and move to the others when one stops (at most the partition count is useful)")
+    sink_index: int = Field(
+        default=0, ge=0, description="which of the sink processes this is (its metrics "
+        "file); set by the supervisor for each process it starts")
 
 
 class SupersetSettings(BaseModel):

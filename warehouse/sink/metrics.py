@@ -14,8 +14,11 @@ from contracts.files import write_atomically
 from contracts.settings import Settings
 
 
-def metrics_path(settings: Settings) -> Path:
-    return settings.run_dir / "sink-metrics.json"
+def metrics_path(settings: Settings, index: int | None = None) -> Path:
+    """The metrics file of sink process `index` (default: this process's own)."""
+    index = settings.sink_index if index is None else index
+    return settings.run_dir / ("sink-metrics.json" if index == 0
+                               else f"sink-metrics-{index}.json")
 
 
 @dataclass
@@ -59,9 +62,10 @@ def write_metrics(path: Path, metrics: SinkMetrics) -> None:
     write_atomically(path, json.dumps(metrics.as_dict(), indent=1))
 
 
-def read_metrics(settings: Settings) -> dict[str, Any] | None:
-    """The sink's latest metrics, or None if it never ran in this state directory."""
-    path = metrics_path(settings)
+def read_metrics(settings: Settings, index: int = 0) -> dict[str, Any] | None:
+    """Sink process `index`'s latest metrics, or None if it never ran in this state
+    directory."""
+    path = metrics_path(settings, index)
     try:
         data: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError):

@@ -24,14 +24,16 @@ def stack_components(settings: Settings) -> list[Component]:
 
 
 def pipeline_components(settings: Settings) -> list[Component]:
-    """The pipeline's own processes: Faust workers and the sink."""
+    """The pipeline's own processes: Faust workers and the sink processes."""
     from boxoffice.stack.components.processors import ProcessorWorker
     from boxoffice.stack.components.sink import Sink
 
     workers: list[Component] = [
         ProcessorWorker(settings=settings, index=i) for i in range(settings.faust_workers)
     ]
-    return [*workers, Sink(settings=settings)]
+    sinks: list[Component] = [Sink(settings=settings, index=i)
+                              for i in range(settings.sink_processes)]
+    return [*workers, *sinks]
 
 
 def all_components(settings: Settings) -> list[Component]:
