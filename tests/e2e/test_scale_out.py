@@ -9,7 +9,6 @@ with no dead letter.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,13 +19,11 @@ from confluent_kafka.admin import AdminClient
 from boxoffice.status.processors import processors_section
 from boxoffice.status.sink import sink_section
 from boxoffice.verify import verify_until
-from connectors.seed import seed
-from connectors.traffic import sell
 from contracts.settings import Settings
 from tests.chaos import faults
 from tests.chaos.deadletters import read_dead_letters
 from tests.chaos.per_ticket import ticket_differences
-from tests.e2e.test_schema_evolution import explain
+from tests.e2e.flow import explain, sales, seeded_and_exact
 from tests.support.isolated_pipeline import IsolatedPipeline
 from tests.support.waiting import wait_until
 
@@ -61,17 +58,13 @@ def scaled_pipeline(postgres: Settings, kafka: Settings, connect: Settings,
 def test_killing_one_worker_and_one_sink_under_sales_loses_and_doubles_nothing(
         scaled_pipeline: IsolatedPipeline) -> None:
     settings, supervisor = scaled_pipeline.settings, scaled_pipeline.supervisor
-    seed(settings, scale=0.01, seed_value=23)
-    assert verify_until(settings, wait_seconds=240).ok
+    seeded_and_exact(settings, seed_value=23)
     processors = processors_section(settings)
     assert processors.data["workers_up"] == WORKERS, processors.summary
     assert sink_section(settings).data["processes_running"] == SINKS
     assert owned_by(settings, 2)
 
-    sales = threading.Thread(target=sell, args=(settings,),
-                             kwargs={"rate": 20, "duration": 45, "seed": 41})
-    sales.start()
-    try:
+    with sales(settings, duration=45, seed=41):
         time.sleep(10)
         faults.kill9(supervisor, "processors-1")
         faults.kill9(supervisor, "sink-1")
@@ -81,8 +74,6 @@ def test_killing_one_worker_and_one_sink_under_sales_loses_and_doubles_nothing(
                    what="the surviving worker and sink to hold every partition")
         faults.start(supervisor, "processors-1")
         faults.start(supervisor, "sink-1")
-    finally:
-        sales.join()
 
     report = verify_until(settings, wait_seconds=300)
     assert report.ok, explain(report)

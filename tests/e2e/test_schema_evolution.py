@@ -9,14 +9,10 @@ the source, and `verify` working throughout and ending ALL MATCH.
 
 from __future__ import annotations
 
-import threading
-
 from boxoffice.verify import verify, verify_until
-from connectors.db import connect
-from connectors.seed import seed
-from connectors.traffic import sell
 from contracts.settings import Settings
 from tests.chaos.deadletters import read_dead_letters
+from tests.e2e.flow import explain, run_sql, sales, seeded_and_exact
 from warehouse.executor import ClientExecutor
 from warehouse.executor import connect as clickhouse
 
@@ -31,39 +27,13 @@ DDL = (
 BEYOND_INT32 = 3_000_000_000
 
 
-def run_sql(settings: Settings, statements: list[str]) -> list[tuple[object, ...]]:
-    conn = connect(settings)
-    rows: list[tuple[object, ...]] = []
-    try:
-        for statement in statements:
-            with conn, conn.cursor() as cur:
-                cur.execute("set local lock_timeout = '10s'")
-                cur.execute(statement)
-                if cur.description is not None:
-                    rows += cur.fetchall()
-    finally:
-        conn.close()
-    return rows
-
-
-def explain(report: object) -> str:
-    failing = [r for r in report.results if not r.ok]  # type: ignore[attr-defined]
-    return "; ".join(f"{r.name}: {r.as_dict()}" for r in failing[:3]) or str(
-        report.errors)  # type: ignore[attr-defined]
-
-
 def test_add_drop_unused_and_widen_under_sales_keep_everything_flowing(
         running_pipeline: Settings) -> None:
     settings = running_pipeline
     s = settings.source_schema
-    seed(settings, scale=0.01, seed_value=7)
-    assert verify_until(settings, wait_seconds=240).ok
-    dead_before = len(read_dead_letters(settings).records)
+    dead_before = seeded_and_exact(settings, seed_value=7)
 
-    sales = threading.Thread(target=sell, args=(settings,),
-                             kwargs={"rate": 20, "duration": 20, "seed": 29})
-    sales.start()
-    try:
+    with sales(settings, duration=20, seed=29):
         run_sql(settings, [statement.format(s=s) for statement in DDL])
         # Mid-stream, verify keeps working: it reads only the columns it compares.
         assert verify(settings).errors == []
@@ -75,8 +45,6 @@ def test_add_drop_unused_and_widen_under_sales_keep_everything_flowing(
             f"update {s}.tickets set price = {BEYOND_INT32}, seat = 'A1' "
             f"where id = (select min(id) from {s}.tickets)",
         ])
-    finally:
-        sales.join()
 
     report = verify_until(settings, wait_seconds=240)
     assert report.ok, explain(report)
@@ -84,15 +52,10 @@ def test_add_drop_unused_and_widen_under_sales_keep_everything_flowing(
     assert len(read_dead_letters(settings).records) == dead_before
     executor = ClientExecutor(clickhouse(settings))
     try:
-        rows = executor.rows(
-            f"SELECT name, fee FROM {settings.clickhouse_database}.bands WHERE id = {band}")
-    finally:
-        executor.client.close()
-    assert rows == [("The Evolving Schemas", None)]  # a band after the drop: no fee
-    # the column added to a dimension appears in its table and its view, as text
-    executor = ClientExecutor(clickhouse(settings))
-    try:
         db = settings.clickhouse_database
+        rows = executor.rows(f"SELECT name, fee FROM {db}.bands WHERE id = {band}")
+        assert rows == [("The Evolving Schemas", None)]  # a band after the drop: no fee
+        # the column added to a dimension appears in its table and its view, as text
         assert executor.rows(f"SELECT city FROM {db}.venues WHERE id = 1") == [("Paris",)]
         assert executor.rows(f"SELECT type FROM system.columns WHERE database = '{db}' AND "
                              "table = 'dim_venues' AND name = 'city'") == [("Nullable(String)",)]

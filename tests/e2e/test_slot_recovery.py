@@ -15,11 +15,10 @@ from boxoffice.verify import verify_until
 from connectors import manage
 from connectors.connect_api import ConnectClient, stop_connector
 from connectors.ghosts import delete_ghosts
-from connectors.seed import seed
 from connectors.slot import drop_slot, slot_state
 from contracts.settings import Settings
 from tests.chaos.per_ticket import ticket_differences
-from tests.e2e.test_schema_evolution import explain, run_sql
+from tests.e2e.flow import explain, run_sql, seeded_and_exact
 from tests.support.waiting import wait_until
 
 
@@ -27,8 +26,7 @@ def test_resnapshot_after_a_lost_slot_deletes_what_the_gap_deleted(
         running_pipeline: Settings) -> None:
     settings = running_pipeline
     s = settings.source_schema
-    seed(settings, scale=0.01, seed_value=17)
-    assert verify_until(settings, wait_seconds=240).ok
+    seeded_and_exact(settings, seed_value=17)
 
     client = ConnectClient(settings=settings)
     stop_connector(client, settings.connector_name)

@@ -17,7 +17,6 @@ PostgreSQL ticket stands once in the facts with its price (the per-ticket oracle
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -26,12 +25,10 @@ from boxoffice.stack.supervisor import Supervisor
 from boxoffice.status.collect import collect_status
 from boxoffice.status.model import StatusReport
 from boxoffice.verify import verify, verify_until
-from connectors.seed import seed
-from connectors.traffic import sell
 from contracts.settings import Settings
 from tests.chaos.deadletters import read_dead_letters
 from tests.chaos.per_ticket import ticket_differences
-from tests.e2e.test_schema_evolution import explain, run_sql
+from tests.e2e.flow import explain, run_sql, sales, seeded_and_exact
 from tests.support.waiting import wait_until
 from warehouse.executor import ClientExecutor
 from warehouse.executor import connect as clickhouse
@@ -65,14 +62,9 @@ def test_a_renamed_column_and_a_price_with_cents_stop_their_tables_until_mapped(
         running_pipeline: Settings) -> None:
     settings = running_pipeline
     s = settings.source_schema
-    seed(settings, scale=0.01, seed_value=13)
-    assert verify_until(settings, wait_seconds=240).ok
-    dead_before = len(read_dead_letters(settings).records)
+    dead_before = seeded_and_exact(settings, seed_value=13)
 
-    sales = threading.Thread(target=sell, args=(settings,),
-                             kwargs={"rate": 20, "duration": 75, "seed": 31})
-    sales.start()
-    try:
+    with sales(settings, duration=75, seed=31):
         run_sql(settings, [
             f"alter table {s}.venues rename column capacity to seats",
             f"update {s}.venues set seats = seats + 10 where id <= 6",
@@ -107,8 +99,6 @@ def test_a_renamed_column_and_a_price_with_cents_stop_their_tables_until_mapped(
         before = fact_rows(settings)
         wait_until(lambda: fact_rows(settings) > before + 20, deadline_seconds=60,
                    what="facts while venues and one tickets partition stop")
-    finally:
-        sales.join()
     assert len(read_dead_letters(settings).records) == dead_before  # no flood, not one
     # verify, unmapped, says which table's column is gone instead of a bare SQL error
     (error,) = verify(settings).errors

@@ -1,0 +1,56 @@
+"""What the end-to-end scenarios share: SQL at the source, a seeded and reconciled start,
+sales running in the background, and verify's failures in one line."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from boxoffice.verify import verify_until
+from connectors.db import connect
+from connectors.seed import seed
+from connectors.traffic import sell
+from contracts.settings import Settings
+from tests.chaos.deadletters import read_dead_letters
+
+
+def run_sql(settings: Settings, statements: list[str]) -> list[tuple[object, ...]]:
+    """Each statement in its own transaction (lock_timeout 10 s); the rows they return."""
+    conn = connect(settings)
+    rows: list[tuple[object, ...]] = []
+    try:
+        for statement in statements:
+            with conn, conn.cursor() as cur:
+                cur.execute("set local lock_timeout = '10s'")
+                cur.execute(statement)
+                if cur.description is not None:
+                    rows += cur.fetchall()
+    finally:
+        conn.close()
+    return rows
+
+
+def explain(report: object) -> str:
+    failing = [r for r in report.results if not r.ok]  # type: ignore[attr-defined]
+    return "; ".join(f"{r.name}: {r.as_dict()}" for r in failing[:3]) or str(
+        report.errors)  # type: ignore[attr-defined]
+
+
+def seeded_and_exact(settings: Settings, seed_value: int) -> int:
+    """Seed the history at scale 0.01 and wait for ALL MATCH; the dead letters so far."""
+    seed(settings, scale=0.01, seed_value=seed_value)
+    assert verify_until(settings, wait_seconds=240).ok
+    return len(read_dead_letters(settings).records)
+
+
+@contextmanager
+def sales(settings: Settings, *, duration: float, seed: int) -> Iterator[None]:
+    """20 sales/s for `duration` seconds in the background; waits for their end."""
+    thread = threading.Thread(target=sell, args=(settings,),
+                              kwargs={"rate": 20, "duration": duration, "seed": seed})
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
