@@ -32,6 +32,7 @@ from confluent_kafka import (
 
 from connectors.db import connect
 from connectors.errors import SourceError
+from connectors.slot import current_lsn
 from contracts.changes import ChangeRecordError, parse_change, tombstone_key
 from contracts.settings import Settings
 from contracts.tables import BUSINESS_TABLES
@@ -96,16 +97,6 @@ def source_ids(settings: Settings, table: str) -> set[int]:
         with conn, conn.cursor() as cur:
             cur.execute(f'select id from "{settings.source_schema}"."{table}"')
             return {int(row[0]) for row in cur.fetchall()}
-    finally:
-        conn.close()
-
-
-def current_lsn(settings: Settings) -> int:
-    conn = connect(settings)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute("select (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
-            return int(cur.fetchone()[0])
     finally:
         conn.close()
 

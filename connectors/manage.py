@@ -25,7 +25,7 @@ from connectors.connect_api import (
 from connectors.db import connect
 from connectors.errors import ConnectorError, SlotInvalidatedError, SourceError
 from connectors.ghosts import delete_ghosts
-from connectors.slot import SlotState, drop_slot, slot_state
+from connectors.slot import SlotState, current_lsn, drop_slot, slot_state
 from contracts.settings import Settings
 from contracts.tables import BUSINESS_TABLES, qualified
 
@@ -126,6 +126,29 @@ def initial_snapshot_done(settings: Settings, *, client: ConnectClient | None = 
     committed = [o.get("offset") or {} for o in offsets(client, settings.connector_name)]
     # streaming offsets carry lsn_proc; the snapshot's own carry snapshot_completed
     return any("lsn_proc" in o or o.get("snapshot_completed") is True for o in committed)
+
+
+def captured_lsn(settings: Settings, *, client: ConnectClient | None = None) -> int | None:
+    """The highest source LSN the connector has committed as read (None before any)."""
+    client = client or ConnectClient(settings=settings)
+    found = [value for o in offsets(client, settings.connector_name)
+             for key in ("lsn_proc", "lsn", "lsn_commit")
+             if isinstance(value := (o.get("offset") or {}).get(key), int)]
+    return max(found, default=None)
+
+
+def source_behind_capture(settings: Settings, *, client: ConnectClient | None = None
+                          ) -> tuple[int, int] | None:
+    """(current WAL position, captured LSN) when the source is behind what the connector
+    already read: the database was restored from a backup, or failed over to a replica
+    that had not received it all. PostgreSQL then writes new changes at LSNs the pipeline
+    has already passed: the connector would skip them and the join would drop them as
+    repeats. None when the source is ahead, as it should be."""
+    captured = captured_lsn(settings, client=client)
+    if captured is None:
+        return None
+    current = current_lsn(settings)
+    return (current, captured) if current < captured else None
 
 
 def wait_initial_snapshot(settings: Settings, *, deadline_seconds: float | None = None,

@@ -53,6 +53,18 @@ def slot_state(settings: Settings) -> SlotState:
                      safe_wal_size=safe, confirmed_flush_lsn=confirmed)
 
 
+def current_lsn(settings: Settings) -> int:
+    """The source's current WAL write position, as the integer Debezium's `lsn` is."""
+    conn = connect(settings, autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    return int(row[0])
+
+
 def drop_slot(settings: Settings) -> bool:
     """Drop the slot if it exists and no walsender holds it; True if dropped."""
     conn = connect(settings, autocommit=True)

@@ -34,7 +34,14 @@ def connector_section(settings: Settings) -> Section:
     summary = (f"{current.connector_state or 'not registered'} ({tasks}); "
                + _slot_text(current.slot))
     lost = any(GAP_REFUSED in trace for trace in current.task_traces)
-    if current.connector_state is not None and (lost or not current.slot.exists):
+    behind = _behind(settings, client)
+    if behind is not None:
+        state = UNHEALTHY
+        summary += (f". THE SOURCE WENT BACK IN TIME: its WAL is at {_lsn(behind[0])}, "
+                    f"behind {_lsn(behind[1])}, which the connector already read (a restore "
+                    "or a failover to an older replica); changes written meanwhile at LSNs "
+                    f"already passed would be skipped. {BEHIND_FIX}")
+    elif current.connector_state is not None and (lost or not current.slot.exists):
         state = UNHEALTHY
         summary += f". {SLOT_LOST}"
     elif "FAILED" in current.task_states and current.task_traces:
@@ -49,6 +56,24 @@ SLOT_LOST = (
     "changes made since are gone from the WAL, and the connector refuses to stream over "
     "that gap. Recovery: `boxoffice connector resnapshot` (docs/source.md, "
     "'Invalidated slot')")
+
+
+BEHIND_FIX = (
+    "Stop writing to the source and capture it afresh: the join and the warehouse hold "
+    "versions of rows at LSNs the source will write again. docs/source.md, 'Source "
+    "restored', gives the steps (not automated yet)")
+
+
+def _behind(settings: Settings, client: ConnectClient) -> tuple[int, int] | None:
+    try:
+        return manage.source_behind_capture(settings, client=client)
+    except Exception:  # offsets or Postgres unreadable: the other parts say why
+        return None
+
+
+def _lsn(value: int) -> str:
+    """An LSN as PostgreSQL writes it (high/low 32 bits in hex)."""
+    return f"{value >> 32:X}/{value & 0xFFFFFFFF:X}"
 
 
 def _first_line(trace: str) -> str:
