@@ -61,7 +61,8 @@ def test_killing_one_worker_and_one_sink_under_sales_loses_and_doubles_nothing(
     seeded_and_exact(settings, seed_value=23)
     processors = processors_section(settings)
     assert processors.data["workers_up"] == WORKERS, processors.summary
-    assert sink_section(settings).data["processes_running"] == SINKS
+    wait_until(lambda: sink_section(settings).data["processes_running"] == SINKS,
+               deadline_seconds=30, what=f"status to count {SINKS} sink processes")
     assert owned_by(settings, 2)
 
     with sales(settings, duration=45, seed=41):

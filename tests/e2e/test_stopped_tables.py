@@ -2,7 +2,8 @@
 
 Two cases, one per stage that reads the changed table:
 
-- the sink's dimension: ``venues.capacity`` renamed to ``seats``;
+- the sink's dimension: ``venues.capacity`` renamed to ``seats`` and ``venues.name``
+  dropped;
 - the processors' join: ``tickets.price`` made ``numeric(10,2)``, then given cents. The
   type change alone is a widening (whole amounts flow, tested here too); the first
   amount with a fraction stops that ticket's partition.
@@ -10,7 +11,8 @@ Two cases, one per stage that reads the changed table:
 While stopped: status names each table and column with the fix, the dead-letter count
 stays flat, and facts keep arriving (the other tables, and the other partitions of the
 stopped one). The operator's fix: the column map in settings (the rename, and a value for
-the change with cents, which rewriting the price supersedes), then a restart of both
+the changes made without a readable column, which rewriting the rows supersedes: the
+name is added back and filled, the price with cents rounded), then a restart of both
 stages. They resume where they stopped and reconcile: verify ALL MATCH, and every
 PostgreSQL ticket stands once in the facts with its price (the per-ticket oracle).
 """
@@ -58,7 +60,7 @@ def stopped_in(section: str, table: str, column: str) -> Callable[[StatusReport]
     return check
 
 
-def test_a_renamed_column_and_a_price_with_cents_stop_their_tables_until_mapped(
+def test_a_renamed_or_dropped_column_and_cents_stop_their_tables_until_mapped(
         running_pipeline: Settings) -> None:
     settings = running_pipeline
     s = settings.source_schema
@@ -67,6 +69,7 @@ def test_a_renamed_column_and_a_price_with_cents_stop_their_tables_until_mapped(
     with sales(settings, duration=75, seed=31):
         run_sql(settings, [
             f"alter table {s}.venues rename column capacity to seats",
+            f"alter table {s}.venues drop column name",
             f"update {s}.venues set seats = seats + 10 where id <= 6",
             f"alter table {s}.tickets alter column price type numeric(10, 2)",
             # whole amounts after the type change flow as before (a widening) ...
@@ -80,19 +83,20 @@ def test_a_renamed_column_and_a_price_with_cents_stop_their_tables_until_mapped(
 
         def both_stopped() -> StatusReport | None:
             report = status_once(settings)
-            return report if (stopped_in("sink", "venues", "capacity")(report) and
+            return report if (stopped_in("sink", "venues", "name")(report) and
                               stopped_in("processors", "tickets", "price")(report)) else None
 
         report = wait_until(both_stopped, deadline_seconds=90,
                             what="both stages report their stopped table")
         coverage = report.section("source_tables")
         assert not coverage.healthy
+        assert f"{s}.venues.name is missing" in coverage.summary
         assert f"{s}.venues.capacity is missing" in coverage.summary
         for name in ("sink", "processors"):
             section = report.section(name)
             assert not section.healthy
             assert "STOPPED" in section.summary and "BOXOFFICE_COLUMN_MAP" in section.summary
-        assert "venues.capacity is missing" in report.section("sink").summary
+        assert "venues.name is missing" in report.section("sink").summary
         assert "tickets.price arrives as str '" in report.section("processors").summary
 
         # facts keep arriving while both tables are stopped
@@ -102,13 +106,18 @@ def test_a_renamed_column_and_a_price_with_cents_stop_their_tables_until_mapped(
     assert len(read_dead_letters(settings).records) == dead_before  # no flood, not one
     # verify, unmapped, says which table's column is gone instead of a bare SQL error
     (error,) = verify(settings).errors
-    assert "no longer has a column the pipeline carries" in error and "capacity" in error
+    assert "no longer has a column the pipeline carries" in error
+    assert "name does not exist" in error
 
-    # The fix: round the amount with cents at the source (a change that supersedes the
-    # stopped one), map the rename and give the stopped change a value; restart.
-    run_sql(settings, [f"update {s}.tickets set price = round(price) where id = {cents_ticket}"])
+    # The fix: add the name back and fill it, round the amount with cents (changes that
+    # supersede the stopped ones); map the rename, and give the changes made without a
+    # readable column a value; restart.
+    run_sql(settings, [
+        f"alter table {s}.venues add column name text",
+        f"update {s}.venues set name = 'Stage ' || id",
+        f"update {s}.tickets set price = round(price) where id = {cents_ticket}"])
     mapped = settings.model_copy(update={"column_map": {
-        "venues.capacity": "seats", "tickets.price": "=0"}})
+        "venues.capacity": "seats", "venues.name": "=unknown", "tickets.price": "=0"}})
     supervisor = Supervisor(settings=mapped, components=pipeline_components(mapped))
     supervisor.down(STAGES, progress=print)
     supervisor.up(STAGES, progress=print)

@@ -302,6 +302,8 @@ class Sink:
     # --- the loop ----------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         self.subscribe()
+        if self._write_metrics:  # status sees this process alive before its first flush
+            self._write_metrics(self.metrics)
         log.info("sink started: %s", ", ".join(f"{r.topic} -> {r.table}"
                                                for r in self.routes.values()))
         try:
