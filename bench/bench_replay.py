@@ -28,6 +28,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from rich.console import Console
 from rich.table import Table
 
+from contracts.columns import add_amount
 from contracts.settings import Settings
 from tests.native import NativeProvider
 from tests.providers import test_settings
@@ -60,7 +61,7 @@ def produce(settings: Settings, rows: int) -> int:
         if row.ticket_id % 10 == 0:
             version = row.version + 1
             deltas += [row.with_sign(-1, version=version, source_ts_ms=row.source_ts_ms),
-                       replace(row, ticket_price=row.ticket_price + 5, version=version)]
+                       replace(row, ticket_price=add_amount(row.ticket_price, 5), version=version)]
         for delta in deltas:
             while True:
                 try:

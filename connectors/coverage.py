@@ -19,6 +19,7 @@ from connectors.db import connect
 from contracts.columns import (
     CARRIED_COLUMNS,
     DEFAULT_PREFIX,
+    MONEY_SCALE,
     SOURCE_TYPES,
     WHOLE_VALUES_ONLY,
 )
@@ -47,12 +48,15 @@ def carried_column_changes(settings: Settings) -> list[dict[str, Any]]:
     conn = connect(settings, autocommit=True)
     try:
         with conn.cursor() as cur:
-            cur.execute("select table_name, column_name, data_type "
+            cur.execute("select table_name, column_name, data_type, numeric_scale "
                         "from information_schema.columns where table_schema = %s",
                         (settings.source_schema,))
             found: dict[str, dict[str, str]] = {}
-            for table, column, data_type in cur.fetchall():
+            finer: set[tuple[str, str]] = set()
+            for table, column, data_type, scale in cur.fetchall():
                 found.setdefault(str(table), {})[str(column)] = str(data_type)
+                if data_type == "numeric" and (scale is None or scale > MONEY_SCALE):
+                    finer.add((str(table), str(column)))
     finally:
         conn.close()
     changes: list[dict[str, Any]] = []
@@ -74,6 +78,10 @@ def carried_column_changes(settings: Settings) -> list[dict[str, Any]]:
                 changes.append({"table": table, "column": column, "stops": False, "change": (
                     f"is now {data_type}: whole values flow as before, and the first "
                     "value with a fraction stops the table")})
+            elif kind == "money" and {(table, source), (table, column)} & finer:
+                changes.append({"table": table, "column": column, "stops": False, "change": (
+                    f"is now {data_type} finer than cents: amounts flow to the cent as "
+                    "before, and the first with a fraction of a cent stops the table")})
             elif data_type not in SOURCE_TYPES[kind]:
                 changes.append({"table": table, "column": column, "stops": True, "change": (
                     f"is now {data_type}; the pipeline carries "

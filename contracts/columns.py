@@ -18,6 +18,10 @@ by verify:
   column is back supersedes those values, so the warehouse ends exact;
 - a type change: revert it, or follow the documented migration (docs/source.md).
 
+Money is its own kind: `tickets.price` is carried to the cent whether the source keeps it
+as an integer or as numeric (`money`), so the commonest type change of a ticketing
+database, whole dollars becoming dollars and cents, is a widening and stops nothing.
+
 Then restart the stages (`boxoffice down processors sink`, `boxoffice up`): each resumes
 at the record it stopped at, now understood.
 
@@ -30,10 +34,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 CARRIED_COLUMNS: dict[str, dict[str, str]] = {
-    "tickets": {"price": "int", "performance_id": "int", "purchase_id": "int"},
+    "tickets": {"price": "money", "performance_id": "int", "purchase_id": "int"},
     "purchases": {"purchase_date": "ts", "person_id": "int"},
     "performances": {"performance_start": "ts", "band_id": "int", "venue_id": "int"},
     "bands": {"name": "str"},
@@ -47,6 +52,7 @@ SOURCE_TYPES: dict[str, frozenset[str]] = {
     "int": frozenset({"smallint", "integer", "bigint"}),
     "str": frozenset({"text", "character varying", "character"}),
     "ts": frozenset({"timestamp without time zone", "timestamp with time zone"}),
+    "money": frozenset({"smallint", "integer", "bigint", "numeric"}),
 }
 """PostgreSQL types (information_schema.columns.data_type) each kind is stored from:
 widening within a kind (integer to bigint, varchar(n) to text) changes nothing."""
@@ -55,7 +61,8 @@ WHOLE_VALUES_ONLY: dict[str, frozenset[str]] = {"int": frozenset({"numeric"})}
 """Source types an integer column is still carried from while its values are whole
 (`integral`); the first value with a fraction stops the table."""
 
-KIND_WORDS = {"int": "an integer", "str": "text", "ts": "a timestamp"}
+KIND_WORDS = {"int": "an integer", "str": "text", "ts": "a timestamp",
+              "money": "an amount in whole cents"}
 
 DEFAULT_PREFIX = "="
 """A column map value starting with this is a value, not a column name."""
@@ -110,6 +117,10 @@ def check_column_map(column_map: Mapping[str, str]) -> None:
             except ValueError:
                 raise ValueError(f"column_map: {key!r} is an integer column; its value "
                                  f"must be '=<integer>', not {value!r}") from None
+        elif CARRIED_COLUMNS[table][column] == "money" and not is_money(money(value[1:])):
+            raise ValueError(f"column_map: {key!r} is an amount; its value must be "
+                             f"'=<amount in whole cents>' such as '=0' or '=12.50', "
+                             f"not {value!r}")
 
 
 MISSING: Any = object()
@@ -134,7 +145,8 @@ def mapped_default(table: str, column: str, mapped: Mapping[str, str]) -> Any:
     if target is None or not target.startswith(DEFAULT_PREFIX):
         return MISSING
     value = target[len(DEFAULT_PREFIX):]
-    return int(value) if CARRIED_COLUMNS[table][column] == "int" else value
+    kind = CARRIED_COLUMNS[table][column]
+    return int(value) if kind == "int" else money(value) if kind == "money" else value
 
 
 _INTEGRAL = re.compile(r"-?[0-9]{1,18}(?:\.0*)?")
@@ -148,6 +160,62 @@ def integral(value: Any) -> Any:
     if type(value) is str and _INTEGRAL.fullmatch(value):
         return int(value.split(".", 1)[0])
     return value
+
+
+MONEY_DIGITS = 16
+"""Whole digits an amount may have: the warehouse keeps it as Decimal(18, 2)."""
+MONEY_SCALE = 2
+"""Decimals an amount may have: cents."""
+MONEY_BOUND = 10**MONEY_DIGITS
+_CENTS = re.compile(rf"-?[0-9]{{1,{MONEY_DIGITS}}}\.[0-9]{{{MONEY_SCALE}}}")
+_NUMERIC_TEXT = re.compile(rf"(-?)0*([0-9]{{1,{MONEY_DIGITS}}})(?:\.([0-9]*))?")
+
+
+def money(value: Any) -> Any:
+    """An amount as every stage carries it: an integer while it is whole, else text with
+    exactly two decimals ("49.90"), the way the connector writes numeric columns and
+    ClickHouse reads Decimal(18, 2) without a float in between. Numeric text is
+    normalised ("49.9" and "49.900" become "49.90", "50.00" becomes 50) so one price
+    has one spelling and a retraction repeats it. Anything else (fractions of a cent,
+    words) is returned as it is, for `is_money` to refuse."""
+    if type(value) is str:
+        match = _NUMERIC_TEXT.fullmatch(value)
+        if match is not None:
+            sign, whole, fraction = match.group(1), match.group(2), (match.group(3) or "")
+            fraction = fraction.rstrip("0")
+            if not fraction:
+                return int(sign + whole)
+            if len(fraction) <= MONEY_SCALE:
+                return f"{sign}{whole}.{fraction:0<{MONEY_SCALE}}"
+    return value
+
+
+def is_money(value: Any) -> bool:
+    """An amount the warehouse stores exactly: an integer of at most `MONEY_DIGITS`
+    digits, or text of such an integer and two decimals."""
+    if type(value) is int:
+        return -MONEY_BOUND < value < MONEY_BOUND
+    return type(value) is str and _CENTS.fullmatch(value) is not None
+
+
+def is_carried_money(value: Any) -> bool:
+    """`is_money` in the one spelling `money` gives (what the join keeps and emits)."""
+    return is_money(value) and (type(value) is int or money(value) == value)
+
+
+def add_amount(amount: int | str, change: int | Decimal) -> int | str:
+    """An amount plus a change, spelled as `money` spells it (a correction's new price)."""
+    return money(str(exact_amount(amount) + change))  # type: ignore[no-any-return]
+
+
+def exact_amount(value: Any) -> int | Decimal:
+    """A sum or price read back from PostgreSQL or ClickHouse (an int, a Decimal, numeric
+    text) as an exact number to compare: an int while whole, else a Decimal. `int()`
+    would drop the cents; a float would round them."""
+    if type(value) is int:
+        return value
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    return int(amount) if amount == amount.to_integral_value() else amount
 
 
 def missing_or_retyped(image: Mapping[str, Any], table: str, column: str,

@@ -13,6 +13,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+from contracts.columns import is_money
+
 
 class FactRecordError(ValueError):
     """A facts-topic record that does not satisfy the contract (goes to dead letters)."""
@@ -27,7 +29,10 @@ class FactRow:
     venue_id: int
     person_key: str
     """Salted SHA-256 of the person id: stable for joins, useless for re-identification."""
-    ticket_price: int
+    ticket_price: int | str
+    """Whole units as an integer, or with cents as text with two decimals ("49.90"):
+    `contracts.columns.money`. Text keeps the cents exact on their way to ClickHouse's
+    Decimal(18, 2), as Debezium writes numeric columns."""
     purchase_date: str
     """ISO-8601 UTC timestamp as Debezium gives it, e.g. 2022-10-07T17:31:02.123456Z."""
     performance_start: str
@@ -76,7 +81,13 @@ class FactRow:
             row = cls(**{f: data[f] for f in cls.FIELDS})
         except TypeError as exc:
             raise FactRecordError(str(exc)) from exc
+        if not is_money(row.ticket_price):
+            raise FactRecordError("ticket_price must be an amount in whole cents (an "
+                                  "integer or text such as \"49.90\"), got "
+                                  f"{row.ticket_price!r}")
         for name in cls.FIELDS:
+            if name == "ticket_price":
+                continue
             value = getattr(row, name)
             expected = str if name in ("person_key", "purchase_date",
                                        "performance_start") else int

@@ -20,9 +20,11 @@ from contracts.columns import (
     MISSING,
     SourceSchemaChanged,
     integral,
+    is_carried_money,
     mapped_default,
     mapped_value,
     missing_or_retyped,
+    money,
 )
 from contracts.tables import JOINED_TABLES
 
@@ -36,8 +38,12 @@ still exists, whatever LSN it holds". Real LSNs are never negative."""
 
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     t: tuple(c for c, kind in CARRIED_COLUMNS[t].items() if kind == "ts") for t in JOINED_TABLES}
+MONEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    t: tuple(c for c, kind in CARRIED_COLUMNS[t].items() if kind == "money")
+    for t in JOINED_TABLES}
 INT_COLUMNS: dict[str, tuple[str, ...]] = {
-    t: tuple(c for c in cols if c not in TEXT_COLUMNS[t]) for t, cols in REQUIRED_COLUMNS.items()}
+    t: tuple(c for c in cols if c not in TEXT_COLUMNS[t] and c not in MONEY_COLUMNS[t])
+    for t, cols in REQUIRED_COLUMNS.items()}
 
 
 NO_MAP: Mapping[str, str] = {}
@@ -78,6 +84,8 @@ def _mapped_or_stopped(change: Change, mapped: Mapping[str, str]) -> Change:
         value = mapped_value(after, column, mapped)
         if kind == "int":
             value = integral(value)
+        elif kind == "money":
+            value = money(value)
         if _failing_column({column: value}, table, (column,)) is not None:
             default = mapped_default(table, column, mapped)
             if default is not MISSING:
@@ -107,6 +115,9 @@ def _failing_column(image: Mapping[str, Any], table: str,
         if column in TEXT_COLUMNS[table]:
             if not (type(value) is str and len(value) >= 4 and value[:4].isdigit()):
                 return column
+        elif column in MONEY_COLUMNS[table]:
+            if not is_carried_money(value):
+                return column
         elif type(value) is not int:
             return column
     return None
@@ -126,6 +137,11 @@ def _check_columns(image: Any, table: str) -> None:
                                           and value[:4].isdigit()):
                 raise ChangeRecordError(f"after.{column} must be an ISO timestamp, "
                                         f"got {value!r}")
+        for column in MONEY_COLUMNS[table]:
+            value = image[column]
+            if value is not None and not is_carried_money(value):
+                raise ChangeRecordError(f"after.{column} must be an amount in whole "
+                                        f"cents, got {value!r}")
     except KeyError:
         missing = [c for c in REQUIRED_COLUMNS[table] if c not in image]
         raise ChangeRecordError(f"after lacks {', '.join(missing)}") from None

@@ -49,7 +49,7 @@ Entry = tuple[Any, ...]
 last emitted version second: (lsn, version, price, performance_id, purchase_id) or
 (lsn, version) once deleted."""
 
-Content = tuple[int, int, int, int, int, str, int, str, str, int]
+Content = tuple[int, int, int, int, int, str, int | str, str, str, int]
 """A fact row without sign, version and source time: what a retraction must repeat."""
 
 PREFIX = {"tickets": "t", "purchases": "p", "performances": "f"}

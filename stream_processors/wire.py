@@ -12,8 +12,9 @@ from typing import Any
 import orjson
 
 from contracts.changes import Change, ChangeRecordError
+from contracts.columns import is_carried_money
 from contracts.facts import FactRow
-from stream_processors.changes import REQUIRED_COLUMNS
+from stream_processors.changes import MONEY_COLUMNS, REQUIRED_COLUMNS
 from stream_processors.heartbeats import Beat
 
 HEARTBEAT = "heartbeat"
@@ -48,6 +49,8 @@ Values = tuple[str, int, list[Any] | None, int, int]
 """(table, key, after values in `REQUIRED_COLUMNS` order or None, lsn, ts_ms)."""
 TEXT_AT = {table: {i for i, c in enumerate(cols) if c.endswith(("_date", "_start"))}
            for table, cols in REQUIRED_COLUMNS.items()}
+MONEY_AT = {table: {cols.index(c) for c in MONEY_COLUMNS[table]}
+            for table, cols in REQUIRED_COLUMNS.items()}
 
 
 def decode_values(raw: bytes) -> Values | Beat:
@@ -71,7 +74,8 @@ def decode_values(raw: bytes) -> Values | Beat:
             if i in TEXT_AT[table]:
                 if type(value) is not str or not value[:4].isdigit() or len(value) < 4:
                     raise ChangeRecordError(f"join-topic record: {columns[i]} {value!r}")
-            elif type(value) is not int:
+            elif type(value) is not int and not (i in MONEY_AT[table]
+                                                 and is_carried_money(value)):
                 raise ChangeRecordError(f"join-topic record: {columns[i]} {value!r}")
     return table, key, after, lsn, ts_ms
 

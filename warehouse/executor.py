@@ -40,6 +40,9 @@ class ChdbExecutor:
 
             session = chdb_session.Session()
         self.session = session
+        # Decimals as text, as 64-bit integers already are: a JSON number would reach
+        # Python as a float and round the cents of a revenue sum.
+        self.session.query("SET output_format_json_quote_decimals = 1")
 
     def command(self, sql: str) -> None:
         self.session.query(sql)

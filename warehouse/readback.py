@@ -4,19 +4,21 @@ compare them with ground truth computed elsewhere (synthetic workloads, Postgres
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
+from contracts.columns import exact_amount
 from warehouse.executor import Executor
 
 
 @dataclass
 class Aggregates:
-    by_performance: dict[int, tuple[int, int]]
-    by_day_venue_band: dict[tuple[str, int, int], tuple[int, int]]
-    by_minute_venue: dict[tuple[str, int], tuple[int, int]]
+    by_performance: dict[int, tuple[int, int | Decimal]]
+    by_day_venue_band: dict[tuple[str, int, int], tuple[int, int | Decimal]]
+    by_minute_venue: dict[tuple[str, int], tuple[int, int | Decimal]]
     fact_tickets: int
-    fact_revenue: int
+    fact_revenue: int | Decimal
     fact_rows: int
-    current_tickets: dict[int, tuple[int, int, int]]
+    current_tickets: dict[int, tuple[int, int, int | Decimal]]
     """ticket_id -> (performance_id, venue_id, ticket_price) from ticket_sales_current."""
 
 
@@ -24,7 +26,7 @@ def _pairs(rows: list[tuple[object, ...]], width: int) -> dict:  # type: ignore[
     out = {}
     for row in rows:
         key = tuple(row[:width]) if width > 1 else row[0]
-        out[key] = (int(row[width]), int(row[width + 1]))  # type: ignore[call-overload]
+        out[key] = (int(row[width]), exact_amount(row[width + 1]))  # type: ignore[call-overload]
     return out
 
 
@@ -52,6 +54,8 @@ def read_aggregates(executor: Executor, database: str) -> Aggregates:
         by_day_venue_band={(str(k[0]), int(k[1]), int(k[2])): v
                            for k, v in _pairs(day, 3).items()},
         by_minute_venue={(str(k[0]), int(k[1])): v for k, v in _pairs(minute, 2).items()},
-        fact_tickets=int(tickets or 0), fact_revenue=int(revenue or 0), fact_rows=int(rows),
-        current_tickets={int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in current},
+        fact_tickets=int(tickets or 0), fact_revenue=exact_amount(revenue or 0),
+        fact_rows=int(rows),
+        current_tickets={int(r[0]): (int(r[1]), int(r[2]), exact_amount(r[3]))
+                         for r in current},
     )

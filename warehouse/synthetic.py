@@ -13,7 +13,9 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
+from contracts.columns import add_amount, exact_amount
 from contracts.facts import FactRow
 
 EPOCH = datetime(2022, 3, 1, tzinfo=UTC)
@@ -25,11 +27,11 @@ def iso(moment: datetime) -> str:
 
 @dataclass
 class Truth:
-    by_performance: dict[int, tuple[int, int]]
-    by_day_venue_band: dict[tuple[str, int, int], tuple[int, int]]
-    by_minute_venue: dict[tuple[str, int], tuple[int, int]]
+    by_performance: dict[int, tuple[int, int | Decimal]]
+    by_day_venue_band: dict[tuple[str, int, int], tuple[int, int | Decimal]]
+    by_minute_venue: dict[tuple[str, int], tuple[int, int | Decimal]]
     tickets: int
-    revenue: int
+    revenue: int | Decimal
     current: dict[int, FactRow]
 
 
@@ -69,7 +71,7 @@ class Workload:
             self.performances[i] = Performance(
                 i, self.rng.randint(1, bands), self.rng.randint(1, venues), iso(start))
 
-    def _row(self, ticket_id: int, performance_id: int, price: int, purchase: str,
+    def _row(self, ticket_id: int, performance_id: int, price: int | str, purchase: str,
              version: int) -> FactRow:
         perf = self.performances[performance_id]
         return FactRow(ticket_id=ticket_id, purchase_id=ticket_id // 2 + 1,
@@ -94,8 +96,10 @@ class Workload:
             return self.insert()
         old = self.current[self.rng.choice(list(self.current))]
         version = self._next_version()
-        new = self._row(old.ticket_id, self.rng.choice(list(self.performances)),
-                        old.ticket_price + self.rng.choice((-5, 5, 10)),
+        # a correction may bring cents (prices are amounts: contracts.columns.money)
+        correction = self.rng.choice((Decimal("-4.50"), Decimal("5.25"), 10))
+        price = add_amount(old.ticket_price, correction)
+        new = self._row(old.ticket_id, self.rng.choice(list(self.performances)), price,
                         old.purchase_date, version)
         self.current[old.ticket_id] = new
         return [old.with_sign(-1, version=version, source_ts_ms=new.source_ts_ms), new]
@@ -140,22 +144,23 @@ class Workload:
         return deltas
 
     def truth(self) -> Truth:
-        perf: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        day: dict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0])
-        minute: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+        perf: dict[int, list[int | Decimal]] = defaultdict(lambda: [0, 0])
+        day: dict[tuple[str, int, int], list[int | Decimal]] = defaultdict(lambda: [0, 0])
+        minute: dict[tuple[str, int], list[int | Decimal]] = defaultdict(lambda: [0, 0])
         for row in self.current.values():
             moment = datetime.fromisoformat(row.purchase_date)
             for bucket in (perf[row.performance_id],
                            day[(moment.date().isoformat(), row.venue_id, row.band_id)],
                            minute[(moment.strftime("%Y-%m-%d %H:%M:00"), row.venue_id)]):
                 bucket[0] += 1
-                bucket[1] += row.ticket_price
+                bucket[1] += exact_amount(row.ticket_price)
 
         def freeze(d: dict) -> dict:  # type: ignore[type-arg]
             return {k: (v[0], v[1]) for k, v in d.items()}
 
         return Truth(freeze(perf), freeze(day), freeze(minute), len(self.current),
-                     sum(r.ticket_price for r in self.current.values()), dict(self.current))
+                     sum(exact_amount(r.ticket_price) for r in self.current.values()),
+                     dict(self.current))
 
     # --- dimension rows, as the sink writes them (JSONEachRow lines) ---------------------
     def dimension_lines(self) -> dict[str, list[bytes]]:

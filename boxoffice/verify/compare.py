@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from boxoffice.verify.checks import CheckSpec
+from contracts.columns import exact_amount
 
 Key = tuple[Any, ...]
 Values = tuple[Any, ...]
@@ -25,8 +27,9 @@ class Mismatch:
 
     def as_dict(self, spec: CheckSpec) -> dict[str, Any]:
         def named(values: Values | None) -> dict[str, Any] | None:
-            return None if values is None else dict(zip(spec.value_columns, values,
-                                                         strict=True))
+            return None if values is None else {
+                column: str(value) if isinstance(value, Decimal) else value
+                for column, value in zip(spec.value_columns, values, strict=True)}
 
         return {"key": dict(zip(spec.key_columns, self.key, strict=True)),
                 "expected": named(self.expected), "found": named(self.found)}
@@ -110,10 +113,10 @@ def failed(spec: CheckSpec, error: str) -> CheckResult:
 
 def sum_by(table: Table, key_positions: tuple[int, ...]) -> dict[Key, Values]:
     """Roll a finer aggregate up to a coarser key (values summed column-wise)."""
-    out: dict[Key, list[int]] = {}
+    out: dict[Key, list[Any]] = {}
     for key, values in table.items():
         coarse = tuple(key[i] for i in key_positions)
         acc = out.setdefault(coarse, [0] * len(values))
         for i, value in enumerate(values):
-            acc[i] += int(value)
+            acc[i] += exact_amount(value)
     return {k: tuple(v) for k, v in out.items()}

@@ -20,7 +20,13 @@ from boxoffice.verify.compare import Key, Values, sum_by
 from boxoffice.verify.errors import VerifyError
 from boxoffice.verify.role import ensure_verify_role
 from connectors.db import connect
-from contracts.columns import CARRIED_COLUMNS, DEFAULT_PREFIX
+from contracts.columns import (
+    CARRIED_COLUMNS,
+    DEFAULT_PREFIX,
+    exact_amount,
+    mapped_default,
+    table_map,
+)
 from contracts.settings import Settings
 
 Tables = dict[str, dict[Key, Values]]
@@ -41,8 +47,8 @@ def _column_sql(column_map: Mapping[str, str], present: set[tuple[str, str]], al
     source = column_map.get(f"{table}.{column}", column)
     if (table, column) not in present and source.startswith(DEFAULT_PREFIX):
         value = source[len(DEFAULT_PREFIX):]
-        if CARRIED_COLUMNS[table][column] == "int":
-            return str(int(value))
+        if CARRIED_COLUMNS[table][column] in ("int", "money"):
+            return str(mapped_default(table, column, table_map(column_map, table)))
         return str(psycopg2.extensions.adapt(value).getquoted().decode())
     if (table, column) in present or source.startswith(DEFAULT_PREFIX):
         source = column
@@ -163,7 +169,7 @@ def _queries(cur: psycopg2.extensions.cursor, schema: str, window_start: dt.date
     out["sales_by_venue"] = sum_by(day, (1,))
     out["sales_by_band_venue"] = sum_by(day, (1, 2))
     tickets = sum(int(v[0]) for v in out["sales_by_performance"].values())
-    revenue = sum(int(v[1]) for v in out["sales_by_performance"].values())
+    revenue = sum(exact_amount(v[1]) for v in out["sales_by_performance"].values())
     out["totals"] = {("all",): (tickets, revenue)}
     out["dq_tickets_without_band_or_venue"] = {}
     out["dq_repeated_deltas"] = {}

@@ -7,13 +7,15 @@ performance and price cancel out; this compares ticket by ticket, so they cannot
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from connectors.db import connect
+from contracts.columns import exact_amount
 from contracts.settings import Settings
 from warehouse.executor import connect as clickhouse
 
-Content = tuple[int, int, int, str]
+Content = tuple[int | Decimal, int, int, str]
 """price, performance id, purchase id, purchase time (UTC, to the microsecond)."""
 SHOWN = 5
 
@@ -27,7 +29,7 @@ def source_tickets(settings: Settings) -> dict[int, Content]:
                 f"to_char(p.purchase_date at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') "
                 f"from {settings.source_schema}.tickets t join "
                 f"{settings.source_schema}.purchases p on p.id = t.purchase_id")
-            return {int(row[0]): (int(row[1]), int(row[2]), int(row[3]), str(row[4]))
+            return {int(row[0]): (exact_amount(row[1]), int(row[2]), int(row[3]), str(row[4]))
                     for row in cur.fetchall()}
     finally:
         conn.close()
@@ -44,7 +46,7 @@ def standing_facts(settings: Settings, database: str) -> list[tuple[int, Content
             f"HAVING n != 0").result_rows
     finally:
         client.close()
-    return [(int(r[0]), (int(r[1]), int(r[2]), int(r[3]), str(r[4])), int(r[5]))
+    return [(int(r[0]), (exact_amount(r[1]), int(r[2]), int(r[3]), str(r[4])), int(r[5]))
             for r in rows]
 
 

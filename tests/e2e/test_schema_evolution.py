@@ -3,15 +3,19 @@
 Adding columns (to a dimension, where it appears in ClickHouse, and to a joined table,
 where it is ignored), dropping columns boxoffice does not carry (`bands.fee`,
 `tickets.ticketnum`) and widening carried columns (integer to bigint, used past 2^31
-right away) must leave every stage flowing: no dead letter, the bands still following
-the source, and `verify` working throughout and ending ALL MATCH.
+right away; the price to numeric, sold past 2^31 and with cents right away) must leave
+every stage flowing: no dead letter, the bands still following the source, and `verify`
+working throughout and ending ALL MATCH, with revenue to the cent (the documented path
+for a price becoming numeric is to do nothing: docs/source.md).
 """
 
 from __future__ import annotations
 
 from boxoffice.verify import verify, verify_until
+from contracts.columns import exact_amount
 from contracts.settings import Settings
 from tests.chaos.deadletters import read_dead_letters
+from tests.chaos.per_ticket import ticket_differences
 from tests.e2e.flow import explain, run_sql, sales, seeded_and_exact
 from warehouse.executor import ClientExecutor
 from warehouse.executor import connect as clickhouse
@@ -21,8 +25,12 @@ DDL = (
     "alter table {s}.tickets add column seat text",
     "alter table {s}.bands drop column fee",
     "alter table {s}.tickets drop column ticketnum",
-    "alter table {s}.tickets alter column price type bigint",
     "alter table {s}.venues alter column capacity type bigint",
+    # One type change per column: Debezium 3.7 fails its task on a change event decoded
+    # between two quick type changes of one column under writes (seen with integer ->
+    # bigint -> numeric within a second: "Unexpected value for JDBC type -5 and column
+    # price numeric(19, 0)"); docs/source.md says so.
+    "alter table {s}.tickets alter column price type numeric(12, 2)",
 )
 BEYOND_INT32 = 3_000_000_000
 
@@ -44,12 +52,21 @@ def test_add_drop_unused_and_widen_under_sales_keep_everything_flowing(
             f"update {s}.venues set capacity = {BEYOND_INT32}, city = 'Paris' where id = 1",
             f"update {s}.tickets set price = {BEYOND_INT32}, seat = 'A1' "
             f"where id = (select min(id) from {s}.tickets)",
+            f"update {s}.tickets set price = price + 0.45 where id in (select id from "
+            f"{s}.tickets order by id desc limit 30)",
+            f"insert into {s}.tickets (price, performance_id, purchase_id) select 49.99, "
+            f"performance_id, purchase_id from {s}.tickets where id = "
+            f"(select min(id) from {s}.tickets)",
         ])
 
     report = verify_until(settings, wait_seconds=240)
     assert report.ok, explain(report)
     assert report.result("totals").rows_compared > 0
     assert len(read_dead_letters(settings).records) == dead_before
+    assert ticket_differences(settings) == []  # each ticket's price, to the cent
+    ((source_revenue, cents),) = run_sql(settings, [
+        f"select sum(price), count(*) filter (where price <> round(price)) from {s}.tickets"])
+    assert int(cents) > 0  # type: ignore[call-overload]
     executor = ClientExecutor(clickhouse(settings))
     try:
         db = settings.clickhouse_database
@@ -61,5 +78,8 @@ def test_add_drop_unused_and_widen_under_sales_keep_everything_flowing(
         assert executor.rows(f"SELECT city FROM {db}.venues WHERE id = 1") == [("Paris",)]
         assert executor.rows(f"SELECT type FROM system.columns WHERE database = '{db}' AND "
                              "table = 'dim_venues' AND name = 'city'") == [("Nullable(String)",)]
+        ((revenue,),) = executor.rows(f"SELECT sum(sign * ticket_price) FROM {db}."
+                                      "fact_ticket_sales")
+        assert exact_amount(revenue) == source_revenue
     finally:
         executor.client.close()

@@ -4,15 +4,15 @@ Two cases, one per stage that reads the changed table:
 
 - the sink's dimension: ``venues.capacity`` renamed to ``seats`` and ``venues.name``
   dropped;
-- the processors' join: ``tickets.price`` made ``numeric(10,2)``, then given cents. The
-  type change alone is a widening (whole amounts flow, tested here too); the first
-  amount with a fraction stops that ticket's partition.
+- the processors' join: ``tickets.price`` made ``numeric(10,3)``. Amounts are carried to
+  the cent, so the type change is a widening (whole amounts and cents flow, tested here
+  too); the first amount with a fraction of a cent stops that ticket's partition.
 
 While stopped: status names each table and column with the fix, the dead-letter count
 stays flat, and facts keep arriving (the other tables, and the other partitions of the
 stopped one). The operator's fix: the column map in settings (the rename, and a value for
 the changes made without a readable column, which rewriting the rows supersedes: the
-name is added back and filled, the price with cents rounded), then a restart of both
+name is added back and filled, the price rounded to the cent), then a restart of both
 stages. They resume where they stopped and reconcile: verify ALL MATCH, and every
 PostgreSQL ticket stands once in the facts with its price (the per-ticket oracle).
 """
@@ -60,7 +60,7 @@ def stopped_in(section: str, table: str, column: str) -> Callable[[StatusReport]
     return check
 
 
-def test_a_renamed_or_dropped_column_and_cents_stop_their_tables_until_mapped(
+def test_a_renamed_or_dropped_column_and_a_fraction_of_a_cent_stop_their_tables(
         running_pipeline: Settings) -> None:
     settings = running_pipeline
     s = settings.source_schema
@@ -71,14 +71,16 @@ def test_a_renamed_or_dropped_column_and_cents_stop_their_tables_until_mapped(
             f"alter table {s}.venues rename column capacity to seats",
             f"alter table {s}.venues drop column name",
             f"update {s}.venues set seats = seats + 10 where id <= 6",
-            f"alter table {s}.tickets alter column price type numeric(10, 2)",
-            # whole amounts after the type change flow as before (a widening) ...
+            f"alter table {s}.tickets alter column price type numeric(10, 3)",
+            # whole amounts and cents after the type change flow (a widening) ...
             f"update {s}.tickets set price = price + 1 where id in (select id from "
             f"{s}.tickets order by id limit 5)",
+            f"update {s}.tickets set price = price + 0.25 where id in (select id from "
+            f"{s}.tickets order by id limit 5)",
         ])
-        # ... and the first amount with cents stops its ticket's partition
+        # ... and the first amount with a fraction of a cent stops its ticket's partition
         ((cents_ticket,),) = run_sql(settings, [
-            f"update {s}.tickets set price = price + 0.50 where id = (select max(id) "
+            f"update {s}.tickets set price = price + 0.505 where id = (select max(id) "
             f"from {s}.tickets) returning id"])
 
         def both_stopped() -> StatusReport | None:
@@ -109,13 +111,13 @@ def test_a_renamed_or_dropped_column_and_cents_stop_their_tables_until_mapped(
     assert "no longer has a column the pipeline carries" in error
     assert "name does not exist" in error
 
-    # The fix: add the name back and fill it, round the amount with cents (changes that
+    # The fix: add the name back and fill it, round the amount to the cent (changes that
     # supersede the stopped ones); map the rename, and give the changes made without a
     # readable column a value; restart.
     run_sql(settings, [
         f"alter table {s}.venues add column name text",
         f"update {s}.venues set name = 'Stage ' || id",
-        f"update {s}.tickets set price = round(price) where id = {cents_ticket}"])
+        f"update {s}.tickets set price = round(price, 2) where id = {cents_ticket}"])
     mapped = settings.model_copy(update={"column_map": {
         "venues.capacity": "seats", "venues.name": "=unknown", "tickets.price": "=0"}})
     supervisor = Supervisor(settings=mapped, components=pipeline_components(mapped))
@@ -130,4 +132,4 @@ def test_a_renamed_or_dropped_column_and_cents_stop_their_tables_until_mapped(
     after = status_once(mapped)
     assert after.section("sink").healthy and after.section("processors").healthy, [
         after.section(n).summary for n in STAGES]
-    assert after.section("source_tables").healthy  # numeric price: a warning
+    assert after.section("source_tables").healthy

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from contracts.columns import exact_amount
 from warehouse.executor import Executor
 from warehouse.replay.counts import Totals
 from warehouse.replay.shadow import FACT_TABLE
@@ -31,7 +32,7 @@ class CheckResult:
 def fact_totals(executor: Executor, database: str) -> Totals:
     ((rows, tickets, revenue),) = executor.rows(
         f"SELECT count(), sum(sign), sum(sign * ticket_price) FROM {database}.{FACT_TABLE}")
-    return Totals(rows=int(rows), tickets=int(tickets), revenue=int(revenue))
+    return Totals(rows=int(rows), tickets=int(tickets), revenue=exact_amount(revenue))
 
 
 def check_shadow(executor: Executor, shadow: str, *, expected: Totals,
@@ -50,7 +51,7 @@ def check_shadow(executor: Executor, shadow: str, *, expected: Totals,
     if int(repeated):
         result.problems.append(f"{repeated} deltas are stored more than once "
                                "(the facts topic repeats them: see dq_repeated_deltas)")
-    counts = {str(name): (int(tickets), int(revenue)) for name, _rows, tickets, revenue
+    counts = {str(name): (int(tickets), exact_amount(revenue)) for name, _rows, tickets, revenue
               in executor.rows(f"SELECT * FROM {shadow}.dq_table_counts")}
     for table in tables:
         if table == FACT_TABLE or table not in counts:

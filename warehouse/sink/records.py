@@ -21,8 +21,10 @@ from contracts.changes import ChangeRecordError, parse_change, tombstone_key
 from contracts.columns import (
     CARRIED_COLUMNS,
     MISSING,
+    MONEY_DIGITS,
     SourceSchemaChanged,
     integral,
+    is_money,
     mapped_default,
     mapped_value,
     missing_or_retyped,
@@ -105,13 +107,15 @@ def _decode_fact_parsed(value: bytes) -> bytes:
     if type(data) is not dict or not data.keys() >= _FACT_FIELDS:
         return _decode_fact_strictly(value)
     values = _fact_values(data)
-    if tuple(map(type, values)) != _FACT_TYPES:  # bool, float and big ints fail here
-        return _decode_fact_strictly(value)
+    types = tuple(map(type, values))
+    if types != _FACT_TYPES and types != _FACT_TYPES_WITH_CENTS:
+        return _decode_fact_strictly(value)  # bool, float and big ints fail here
     (ticket_id, purchase_id, performance_id, band_id, venue_id, _person, price,
      purchase_date, performance_start, festival_year, sign, version, ts_ms) = values
     if (
         (sign != 1 and sign != -1)
-        or max(ticket_id, purchase_id, performance_id, band_id, venue_id, price,
+        or not is_money(price)
+        or max(ticket_id, purchase_id, performance_id, band_id, venue_id,
                ts_ms) > INT64[1]
         or version < 0 or not 0 <= festival_year <= 65535
         or not _valid_timestamp(purchase_date) or not _valid_timestamp(performance_start)
@@ -128,7 +132,8 @@ def _canonical_fact_pattern() -> re.Pattern[bytes]:
     """Compact JSON with FactRow's fields in order, as the processors write it.
 
     Integers are limited to 18 digits (inside Int64), the version to 19 (inside
-    UInt64), the festival year to 4; strings to printable ASCII without escapes; UTC
+    UInt64), the festival year to 4, the price to 16 whole digits, as an integer or as
+    text with two decimals (inside Decimal(18, 2)); strings to printable ASCII without escapes; UTC
     timestamps to years 1970-2261 and to days that exist in every year (February 29th
     is left to the other paths), with valid hour, minute and second.
     """
@@ -139,10 +144,12 @@ def _canonical_fact_pattern() -> re.Pattern[bytes]:
                  rb"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)")
     moment = (rb'"' + year + b"-" + month_day
               + rb'T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?Z"')
-    kinds = {"person_key": text, "purchase_date": moment, "performance_start": moment,
+    whole = rb"-?(?:0|[1-9][0-9]{0,%d})" % (MONEY_DIGITS - 1)
+    kinds = {"ticket_price": whole + rb'|"' + whole + rb'\.[0-9]{2}"',
+             "person_key": text, "purchase_date": moment, "performance_start": moment,
              "festival_year": rb"(?:0|[1-9][0-9]{0,3})", "sign": rb"-?1",
              "version": rb"(?:0|[1-9][0-9]{0,18})"}
-    fields = [b'"' + name.encode() + b'":' + kinds.get(name, integer)
+    fields = [b'"' + name.encode() + b'":(?:' + kinds.get(name, integer) + b")"
               for name in FactRow.FIELDS]
     return re.compile(b"\\{" + b",".join(fields) + b"\\}")
 
@@ -171,6 +178,8 @@ _FACT_FIELDS = frozenset(FactRow.FIELDS)
 _fact_values = operator.itemgetter(*FactRow.FIELDS)
 _FACT_TYPES = tuple(str if name in ("person_key", "purchase_date", "performance_start")
                     else int for name in FactRow.FIELDS)
+_PRICE_AT = FactRow.FIELDS.index("ticket_price")
+_FACT_TYPES_WITH_CENTS = (*_FACT_TYPES[:_PRICE_AT], str, *_FACT_TYPES[_PRICE_AT + 1:])
 _valid_timestamps: dict[str, bool] = {}
 """Timestamps already checked: performance starts repeat across thousands of tickets."""
 _MAX_REMEMBERED_TIMESTAMPS = 100_000
@@ -198,7 +207,7 @@ def _decode_fact_strictly(value: bytes) -> bytes:
     except FactRecordError as exc:
         raise RecordError(str(exc)) from exc
     for name in ("ticket_id", "purchase_id", "performance_id", "band_id", "venue_id",
-                 "ticket_price", "source_ts_ms"):
+                 "source_ts_ms"):
         if not INT64[0] <= getattr(row, name) <= INT64[1]:
             raise RecordError(f"{name} is out of range: {getattr(row, name)}")
     if not 0 <= row.version <= UINT64[1]:

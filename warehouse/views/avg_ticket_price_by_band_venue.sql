@@ -2,7 +2,7 @@
 -- p_venue_band answers the inner GROUP BY.
 CREATE OR REPLACE VIEW {database}.avg_ticket_price_by_band_venue AS
 SELECT b.name AS band_name, v.name AS venue_name, a.tickets AS tickets,
-       a.revenue AS revenue, a.revenue / a.tickets AS avg_ticket_price
+       a.revenue AS revenue, toFloat64(a.revenue) / a.tickets AS avg_ticket_price
 FROM
 (
     SELECT venue_id, band_id, sum(tickets) AS tickets, sum(revenue) AS revenue

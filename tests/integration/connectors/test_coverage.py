@@ -58,8 +58,15 @@ def test_a_carried_column_renamed_or_retyped_at_the_source_turns_status_red(
         "venues.capacity": "seats", "purchases.purchase_date": "=2000-01-01T00:00:00Z"}})
     assert coverage_section(mapped).state == OK
 
-    # integer -> numeric is a widening while amounts are whole: a warning, not a stop
+    # a price becoming numeric(10,2) is a widening of an amount: carried to the cent
     run_sql(source, "alter table {s}.tickets alter column price type numeric(10, 2)")
+    assert coverage_section(mapped).state == OK
+    # finer than cents: a warning, not a stop (the first fraction of a cent stops)
+    run_sql(source, "alter table {s}.tickets alter column price type numeric(10, 3)")
     section = coverage_section(mapped)
     assert section.state == WARN
-    assert "tickets.price is now numeric: whole values flow" in section.summary
+    assert "tickets.price is now numeric finer than cents" in section.summary
+    # an integer column becoming numeric: a warning while its values are whole
+    run_sql(source, "alter table {s}.venues alter column seats type numeric")
+    section = coverage_section(mapped)
+    assert "venues.capacity is now numeric: whole values flow" in section.summary

@@ -135,7 +135,8 @@ def test_average_ticket_price_per_band_and_venue(festival: Festival, superset: S
     rows = chart_rows(admin, "Average ticket price per band and venue")
     truth = {(band, venue): (round(price, 9), tickets)
              for band, venue, price, tickets in clickhouse_rows(superset, """
-        SELECT b.name, v.name, sum(f.sign * f.ticket_price) / sum(f.sign), sum(f.sign) AS t
+        SELECT b.name, v.name, toFloat64(sum(f.sign * f.ticket_price)) / sum(f.sign),
+               sum(f.sign) AS t
         FROM fact_ticket_sales AS f
         INNER JOIN bands AS b ON b.id = f.band_id
         INNER JOIN venues AS v ON v.id = f.venue_id
@@ -224,7 +225,7 @@ def test_pipeline_health_counts_the_quality_views(festival: Festival, superset: 
     (orphans, repeated, totals), = clickhouse_rows(superset, """
         SELECT (SELECT count() FROM dq_tickets_without_band_or_venue),
                (SELECT count() FROM dq_repeated_deltas_last_day),
-               (SELECT uniqExact(toInt64(tickets), toInt64(revenue)) FROM dq_table_counts
+               (SELECT uniqExact(toInt64(tickets), toDecimal128(revenue, 2)) FROM dq_table_counts
                 WHERE table_name NOT IN ('bands', 'venues', 'performances', 'people'))""")
     assert [(r["check_name"], r["problems"]) for r in rows] == [
         ("tickets without band or venue", orphans),

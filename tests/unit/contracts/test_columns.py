@@ -4,6 +4,7 @@ how a column map lets a stopped table's changes through (`contracts.columns`).""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -12,7 +13,11 @@ from contracts.changes import ChangeRecordError
 from contracts.columns import (
     CARRIED_COLUMNS,
     SourceSchemaChanged,
+    add_amount,
     check_column_map,
+    exact_amount,
+    is_money,
+    money,
     table_map,
 )
 from contracts.settings import Settings
@@ -43,7 +48,9 @@ def test_the_join_reads_every_carried_column_of_its_tables() -> None:
 @pytest.mark.parametrize("after, column, words", [
     ({"id": 7, "cost": 40, "performance_id": 2, "purchase_id": 3}, "price",
      "is missing (renamed or dropped at the source; the change has cost)"),
-    ({**TICKET, "price": "49.99"}, "price", "arrives as str '49.99', not an integer"),
+    ({**TICKET, "price": "49.995"}, "price",
+     "arrives as str '49.995', not an amount in whole cents"),
+    ({**TICKET, "price": "free"}, "price", "arrives as str 'free', not an amount"),
 ])
 def test_a_genuine_change_without_a_carried_column_stops_the_join_table(
         after: dict[str, object], column: str, words: str) -> None:
@@ -54,13 +61,33 @@ def test_a_genuine_change_without_a_carried_column_stops_the_join_table(
     assert "BOXOFFICE_COLUMN_MAP" in raised.value.as_dict()["fix"]
 
 
+@pytest.mark.parametrize("price, carried", [
+    ("49.99", "49.99"), ("49.9", "49.90"), ("49.900", "49.90"), ("50.00", 50),
+    ("-0.50", "-0.50"), ("007.25", "7.25"), (50, 50)])
+def test_a_price_becoming_numeric_flows_to_the_cent(price: object, carried: object) -> None:
+    """integer -> numeric(10,2) is a widening of an amount: the join carries the cents,
+    one spelling per amount, so a retraction repeats exactly what was emitted."""
+    change = parse_change("tickets", KEY, event("tickets", {**TICKET, "price": price}))
+    assert change.after is not None and change.after["price"] == carried
+
+
+def test_amounts_are_exact_and_bounded() -> None:
+    assert money("12.5") == "12.50" and money("12.345") == "12.345"
+    assert is_money("12.50") and is_money(10**16 - 1)
+    assert not is_money(10**16) and not is_money("12.5") and not is_money(12.5)
+    assert add_amount(20, Decimal("-4.50")) == "15.50"
+    assert add_amount("15.50", Decimal("4.50")) == 20
+    assert exact_amount("97.75") == Decimal("97.75")
+    assert type(exact_amount(Decimal("25.00"))) is int
+
+
 def test_a_record_that_is_no_genuine_change_is_a_dead_letter_as_before() -> None:
     """Only Debezium's source.table makes a record a change of its table: the poison
     records of the chaos suite (no source.table) stay dead letters."""
     with pytest.raises(ChangeRecordError, match="lacks price"):
         parse_change("tickets", KEY, event(None, {"id": 7, "performance_id": 2,
                                                   "purchase_id": 3}))
-    with pytest.raises(ChangeRecordError, match="price must be an integer"):
+    with pytest.raises(ChangeRecordError, match="price must be an amount in whole cents"):
         parse_change("tickets", KEY, event("purchases", {**TICKET, "price": "free"}))
 
 
@@ -118,7 +145,7 @@ def test_numeric_text_holding_a_whole_number_is_an_integer(text: str, whole: int
 def test_a_mapped_default_also_stands_in_for_an_unreadable_value() -> None:
     """After a type change is reverted, the changes made meanwhile still hold the other
     type: the map's value lets them through, and rewriting the rows supersedes it."""
-    cents = event("tickets", {**TICKET, "price": "49.99"})
+    cents = event("tickets", {**TICKET, "price": "49.995"})
     change = parse_change("tickets", KEY, cents, mapped={"price": "=0"})
     assert change.after is not None and change.after["price"] == 0
 

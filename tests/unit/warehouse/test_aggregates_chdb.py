@@ -9,6 +9,7 @@ import re
 import pytest
 import yaml
 
+from contracts.columns import exact_amount
 from contracts.settings import REPO_ROOT
 from tests.unit.warehouse.warehouse_chdb import fact_lines, insert_lines, migrated_database
 from warehouse.executor import ChdbExecutor
@@ -45,7 +46,7 @@ def mismatches(found: Aggregates, truth: Truth) -> list[str]:
         problems.append("per minute x venue")
     if (found.fact_tickets, found.fact_revenue) != (truth.tickets, truth.revenue):
         problems.append("fact table sums")
-    expected = {t: (r.performance_id, r.venue_id, r.ticket_price)
+    expected = {t: (r.performance_id, r.venue_id, exact_amount(r.ticket_price))
                 for t, r in truth.current.items()}
     if found.current_tickets != expected:
         problems.append("current tickets")
@@ -116,7 +117,7 @@ def test_views_answer(executor: ChdbExecutor) -> None:
     truth = workload.truth()
     ((tickets, revenue),) = executor.rows(
         f"SELECT count(), sum(ticket_price) FROM {database}.ticket_sales")
-    assert (int(tickets), int(revenue)) == (truth.tickets, truth.revenue)
+    assert (int(tickets), exact_amount(revenue)) == (truth.tickets, truth.revenue)
     ((names,),) = executor.rows(
         f"SELECT countIf(band_name = '' OR venue_name = '') FROM {database}.ticket_sales")
     assert int(names) == 0
@@ -129,7 +130,7 @@ def test_views_answer(executor: ChdbExecutor) -> None:
     assert per_venue == expected
     over_time = executor.rows(f"SELECT sum(tickets), sum(revenue) "
                               f"FROM {database}.ticket_sales_over_time")
-    assert tuple(int(x) for x in over_time[0]) == (truth.tickets, truth.revenue)
+    assert tuple(map(exact_amount, over_time[0])) == (truth.tickets, truth.revenue)
     ranks = executor.rows(f"SELECT venue_name, max(rank_in_venue), count() "
                           f"FROM {database}.venue_top_bands_by_avg_tickets GROUP BY venue_name")
     assert ranks and all(int(r[1]) <= 8 and int(r[2]) <= 10 for r in ranks)
@@ -138,7 +139,7 @@ def test_views_answer(executor: ChdbExecutor) -> None:
     assert 0 < float(prices[0][0]) <= float(prices[0][1]) < 100
     assert executor.rows(f"SELECT count() FROM {database}.dq_tickets_without_band_or_venue") \
         == [(0,)]
-    counts = {r[0]: (int(r[2]), int(r[3])) for r in executor.rows(
+    counts = {r[0]: (int(r[2]), exact_amount(r[3])) for r in executor.rows(
         f"SELECT * FROM {database}.dq_table_counts")}
     for table in ("fact_ticket_sales", "ticket_sales_current", "agg_sales_by_performance",
                   "agg_sales_by_day_venue_band", "agg_sales_by_minute_venue"):

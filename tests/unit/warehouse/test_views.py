@@ -118,12 +118,18 @@ LEGACY_VERSIONS = 12
 """The migrations that commit had; the upgrade applies the ones added since."""
 CHANGED_SINCE = {
     "fee Nullable(Int64)": "fee Int64",
+    "`ticket_price` Decimal(18, 2)": "`ticket_price` Int64",
+    "`revenue` Decimal(18, 2)": "`revenue` Int64",
+    "`revenue` Decimal(38, 2)": "`revenue` Int64",
+    "`signed_price` Decimal(18, 2)": "`signed_price` Int64",
+    "toFloat64(a.revenue) / a.tickets": "a.revenue / a.tickets",
     **{f"SELECT * EXCEPT (version, is_deleted, source_ts_ms, ingested_at) FROM "
        f"live.dim_{table} FINAL": f"SELECT {columns} FROM live.dim_{table} FINAL"
        for table, columns in (("bands", "id, name, fee"), ("venues", "id, name, capacity"),
                               ("performances", "id, performance_start, band_id, venue_id"))},
 }
-"""What changed since in the tables (0013: a band's fee may be NULL) and in the
+"""What changed since in the tables (0013: a band's fee may be NULL; 0014: prices and
+revenue to the cent, and the average price stays a float) and in the
 dimensions' views (every column but the bookkeeping, so columns added at the source
 show: the views' column lists stay the same); undone before the schemas are compared."""
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from boxoffice.cli.replay import parse_from
+from contracts.columns import exact_amount
 from contracts.settings import GENERATION_FILE, load_settings
 from warehouse.replay.counts import count_lines
 from warehouse.replay.generation import record_generation
@@ -41,7 +42,8 @@ def test_counts_equal_the_parsed_sums() -> None:
     totals = count_lines([row.to_json() for row in rows])
     assert totals.rows == len(rows)
     assert totals.tickets == sum(r.sign for r in rows)
-    assert totals.revenue == sum(r.sign * r.ticket_price for r in rows)
+    assert totals.revenue == sum(r.sign * exact_amount(r.ticket_price) for r in rows)
+    assert any(type(r.ticket_price) is str for r in rows)  # cents among the prices
     assert any(r.sign == -1 for r in rows)  # the workload has retractions
 
 
