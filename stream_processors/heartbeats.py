@@ -8,7 +8,9 @@ ticket takes. Each record names its join partition; the honest freshness is the 
 heartbeat of the *slowest* partition (`boxoffice.status.freshness`).
 
 The record the warehouse stores is ``{"source_ts_ms", "heartbeat_ts", "processed_ts_ms",
-"join_partition"}``.
+"join_partition", "cdc_ts_ms"}``: the commit at the source, the CDC record's Kafka
+timestamp, and when the join wrote the facts before it, so ClickHouse can tell, with its
+own insert time, how long each hop took (`boxoffice.status.freshness`).
 """
 
 from __future__ import annotations
@@ -27,22 +29,27 @@ class Beat:
     source_ts_ms: int
     heartbeat_ts: str
     lsn: int
+    cdc_ts_ms: int = -1
+    """The CDC record's Kafka timestamp (when Connect produced it); -1 if Kafka gave none."""
 
 
-def parse_heartbeat(key: bytes | None, value: bytes | None) -> Beat | None:
+def parse_heartbeat(key: bytes | None, value: bytes | None, cdc_ts_ms: int = -1
+                    ) -> Beat | None:
     """The `Beat` in one heartbeat CDC event (None for deletes and tombstones), parsed by
-    the same rules as every other change event (`contracts.changes`)."""
+    the same rules as every other change event (`contracts.changes`); `cdc_ts_ms` is the
+    record's Kafka timestamp."""
     change = parse_change("heartbeat", key, value)
     if change is None or change.after is None:
         return None
     ts = change.after.get("ts")
     if type(ts) is not str:
         raise ChangeRecordError("heartbeat after image has no ts")
-    return Beat(source_ts_ms=change.ts_ms, heartbeat_ts=ts, lsn=change.lsn)
+    return Beat(source_ts_ms=change.ts_ms, heartbeat_ts=ts, lsn=change.lsn,
+                cdc_ts_ms=cdc_ts_ms)
 
 
 def heartbeat_record(beat: Beat, *, join_partition: int, now_ms: int) -> bytes:
     """The heartbeats-topic record a join partition writes for a beat it processed."""
     return orjson.dumps({"source_ts_ms": beat.source_ts_ms,
                          "heartbeat_ts": beat.heartbeat_ts, "processed_ts_ms": now_ms,
-                         "join_partition": join_partition})
+                         "join_partition": join_partition, "cdc_ts_ms": beat.cdc_ts_ms})

@@ -93,7 +93,8 @@ class RouteStage:
             value = message.value()
             try:
                 if table == "heartbeat":
-                    beat = parse_heartbeat(message.key(), value)
+                    kind, stamp = message.timestamp()
+                    beat = parse_heartbeat(message.key(), value, stamp if kind else -1)
                     if beat is not None:
                         self._metrics.heartbeats += 1
                         record = encode_beat(beat)

@@ -30,15 +30,22 @@ def encode(change: Change) -> bytes:
 
 
 def encode_beat(beat: Beat) -> bytes:
-    return orjson.dumps([HEARTBEAT, 0, "u", [beat.heartbeat_ts], beat.lsn,
+    return orjson.dumps([HEARTBEAT, 0, "u", [beat.heartbeat_ts, beat.cdc_ts_ms], beat.lsn,
                          beat.source_ts_ms])
+
+
+def _beat(after: list[Any], lsn: int, ts_ms: int) -> Beat:
+    """A heartbeat's join-topic values; records written before the CDC timestamp
+    travelled have only the row's timestamp."""
+    return Beat(source_ts_ms=ts_ms, heartbeat_ts=after[0], lsn=lsn,
+                cdc_ts_ms=after[1] if len(after) > 1 else -1)
 
 
 def decode(raw: bytes) -> Change | Beat:
     try:
         table, key, op, after, lsn, ts_ms = orjson.loads(raw)
         if table == HEARTBEAT:
-            return Beat(source_ts_ms=ts_ms, heartbeat_ts=after[0], lsn=lsn)
+            return _beat(after, lsn, ts_ms)
         row = dict(zip(REQUIRED_COLUMNS[table], after, strict=True)) if after else None
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise ChangeRecordError(f"not a join-topic record: {exc}") from exc
@@ -59,7 +66,7 @@ def decode_values(raw: bytes) -> Values | Beat:
     try:
         table, key, _op, after, lsn, ts_ms = orjson.loads(raw)
         if table == HEARTBEAT:
-            return Beat(source_ts_ms=ts_ms, heartbeat_ts=after[0], lsn=lsn)
+            return _beat(after, lsn, ts_ms)
         columns = REQUIRED_COLUMNS[table]
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise ChangeRecordError(f"not a join-topic record: {exc!r}") from exc

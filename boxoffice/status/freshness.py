@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from boxoffice.status.hops import hop_latencies, hops_summary
 from boxoffice.status.model import DOWN, OK, UNHEALTHY, UNKNOWN, Section
 from contracts.settings import Settings
 from warehouse.embedded.errors import QUOTA_EXCEEDED
@@ -104,6 +105,23 @@ def freshness_section(settings: Settings) -> Section:
         return Section(name="freshness", state=UNKNOWN, summary="no heartbeat in ClickHouse yet",
                        data={"freshness_seconds": None})
     state = OK if seconds <= STALE_SECONDS else UNHEALTHY
-    return Section(name="freshness", state=state, summary=f"{seconds:.1f} s behind the source",
+    summary = f"{seconds:.1f} s behind the source"
+    hops = _hops(settings)
+    if hops:
+        summary += f"; {hops_summary(hops)}"
+    return Section(name="freshness", state=state, summary=summary,
                    data={"freshness_seconds": round(seconds, 3),
-                         "stale_after_seconds": STALE_SECONDS})
+                         "stale_after_seconds": STALE_SECONDS, "hops_ms": hops})
+
+
+def _hops(settings: Settings) -> dict[str, dict[str, int]] | None:
+    """The hops of the last minute; None when they cannot be read (freshness, read just
+    before, already says whether ClickHouse answers)."""
+    try:
+        client = _client(settings)
+        try:
+            return hop_latencies(client, settings.clickhouse_database)
+        finally:
+            client.close()
+    except Exception:
+        return None

@@ -53,9 +53,10 @@ def test_status_freshness_agrees_with_a_marker_within_one_second(
     wait_until(lambda: freshness_seconds(settings) is not None, deadline_seconds=300,
                what="the first heartbeat in ClickHouse")
     measure(settings, deadline_seconds=300)  # the snapshot has gone through
-    differences = []
+    differences, latencies = [], []
     for _ in range(5):
         marker = measure(settings)
+        latencies.append(marker.latency)
         # Asked at once: heartbeats that arrive after the marker became visible must not
         # count (collect_status takes a while, and "now" is the marker's visible_at).
         reported = freshness_seconds(settings, now=marker.visible_at)
@@ -69,3 +70,12 @@ def test_status_freshness_agrees_with_a_marker_within_one_second(
     # docs/processors.md); freshness reads up to one heartbeat interval over a ticket's
     # latency (sampling).
     assert abs(statistics.median(differences)) <= 1.0, differences
+
+    # Hop by hop (boxoffice/status/hops.py), each counted from the commit: they follow
+    # the path in order, and the last one agrees with the markers' commit-to-visible.
+    hops = status.data["hops_ms"]
+    print(f"hops {hops}, markers {[round(m, 3) for m in latencies]}")
+    assert 0 < hops["kafka"]["p50"] <= hops["fact"]["p50"] <= hops["stored"]["p50"], hops
+    assert hops["stored"]["p50"] <= hops["stored"]["p99"], hops
+    assert abs(hops["stored"]["p50"] / 1000 - statistics.median(latencies)) <= 1.0, hops
+    assert "last minute p50/p99: in Kafka" in status.summary

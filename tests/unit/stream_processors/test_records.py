@@ -90,12 +90,17 @@ def test_dead_letters_carry_origin_and_truncate_the_value() -> None:
 def test_heartbeats_travel_the_join_topic_and_are_stamped_per_partition() -> None:
     value = json.dumps({"op": "u", "after": {"id": 1, "ts": "2022-10-07T19:00:00.000000Z"},
                         "source": {"ts_ms": 123, "lsn": 88}}).encode()
-    beat = parse_heartbeat(b'{"id": 1}', value)
-    assert beat == Beat(source_ts_ms=123, heartbeat_ts="2022-10-07T19:00:00.000000Z", lsn=88)
+    beat = parse_heartbeat(b'{"id": 1}', value, cdc_ts_ms=300)
+    assert beat == Beat(source_ts_ms=123, heartbeat_ts="2022-10-07T19:00:00.000000Z", lsn=88,
+                        cdc_ts_ms=300)
     assert decode(encode_beat(beat)) == beat
+    assert decode_values(encode_beat(beat)) == beat
     assert json.loads(heartbeat_record(beat, join_partition=2, now_ms=456)) == {
         "source_ts_ms": 123, "heartbeat_ts": "2022-10-07T19:00:00.000000Z",
-        "processed_ts_ms": 456, "join_partition": 2}
+        "processed_ts_ms": 456, "join_partition": 2, "cdc_ts_ms": 300}
+    # a beat on the join topic from before the Kafka time travelled: unknown (-1)
+    older = json.dumps(["heartbeat", 0, "u", [beat.heartbeat_ts], 88, 123]).encode()
+    assert decode(older) == Beat(source_ts_ms=123, heartbeat_ts=beat.heartbeat_ts, lsn=88)
     deleted = {"op": "d", "before": None, "after": None, "source": {"ts_ms": 1, "lsn": 89}}
     assert parse_heartbeat(b'{"id": 1}', json.dumps(deleted).encode()) is None
     assert parse_heartbeat(b'{"id": 1}', None) is None  # tombstone

@@ -52,6 +52,8 @@ def test_not_json_and_missing_fields() -> None:
 def test_heartbeat() -> None:
     raw = b'{"source_ts_ms": 5, "heartbeat_ts": "2022-10-07T19:00:00Z", "processed_ts_ms": 6}'
     assert json.loads(decode_heartbeat(None, raw))["source_ts_ms"] == 5
+    hops = raw[:-1] + b', "join_partition": 1, "cdc_ts_ms": 7}'
+    assert json.loads(decode_heartbeat(None, hops))["cdc_ts_ms"] == 7
     with pytest.raises(RecordError):
         decode_heartbeat(None, b'{"source_ts_ms": "5"}')
 

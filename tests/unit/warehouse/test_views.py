@@ -123,13 +123,15 @@ CHANGED_SINCE = {
     "`revenue` Decimal(38, 2)": "`revenue` Int64",
     "`signed_price` Decimal(18, 2)": "`signed_price` Int64",
     "toFloat64(a.revenue) / a.tickets": "a.revenue / a.tickets",
+    ", `cdc_ts_ms` Int64 DEFAULT -1)": ")",
     **{f"SELECT * EXCEPT (version, is_deleted, source_ts_ms, ingested_at) FROM "
        f"live.dim_{table} FINAL": f"SELECT {columns} FROM live.dim_{table} FINAL"
        for table, columns in (("bands", "id, name, fee"), ("venues", "id, name, capacity"),
                               ("performances", "id, performance_start, band_id, venue_id"))},
 }
 """What changed since in the tables (0013: a band's fee may be NULL; 0014: prices and
-revenue to the cent, and the average price stays a float) and in the
+revenue to the cent, and the average price stays a float; 0015: heartbeats carry their
+Kafka time) and in the
 dimensions' views (every column but the bookkeeping, so columns added at the source
 show: the views' column lists stay the same); undone before the schemas are compared."""
 
