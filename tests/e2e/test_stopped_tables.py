@@ -52,6 +52,18 @@ def status_once(settings: Settings) -> StatusReport:
     return collect_status(settings)
 
 
+def what_each_stage_says(settings: Settings) -> str:
+    """Status of the stages and the connector's errors: why a stop was not reported."""
+    report = status_once(settings)
+    lines = [f"{name}: {report.section(name).summary}"
+             for name in ("connector", "processors", "sink")]
+    log = settings.logs_dir / "connect.log"
+    if log.exists():
+        lines += [line for line in log.read_text().splitlines()
+                  if "ERROR" in line or "Caused by" in line][-20:]
+    return "\n".join(lines)
+
+
 def stopped_in(section: str, table: str, column: str) -> Callable[[StatusReport], bool]:
     def check(report: StatusReport) -> bool:
         stopped = report.section(section).data.get("stopped_tables") or {}
@@ -88,8 +100,15 @@ def test_a_renamed_or_dropped_column_and_a_fraction_of_a_cent_stop_their_tables(
             return report if (stopped_in("sink", "venues", "name")(report) and
                               stopped_in("processors", "tickets", "price")(report)) else None
 
-        report = wait_until(both_stopped, deadline_seconds=90,
-                            what="both stages report their stopped table")
+        try:
+            report = wait_until(both_stopped, deadline_seconds=150,
+                                what="both stages report their stopped table")
+        except AssertionError:
+            try:  # one fresh-clone run timed out here: say why next time
+                print(what_each_stage_says(settings))
+            except Exception as exc:
+                print(f"could not read the stages' status: {exc!r}")
+            raise
         coverage = report.section("source_tables")
         assert not coverage.healthy
         assert f"{s}.venues.name is missing" in coverage.summary
