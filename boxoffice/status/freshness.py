@@ -41,26 +41,30 @@ partition (join_partition = -1, the column's default) count only while no partit
 row exists, so they can never hide a stalled partition."""
 
 
-def newest_heartbeat_ms(settings: Settings, *, database: str | None = None) -> int | None:
+def newest_heartbeat_ms(settings: Settings, *, database: str | None = None,
+                        client: Any = None) -> int | None:
     """Epoch ms of the newest source heartbeat every join partition has delivered to
-    ClickHouse, None if there is none."""
+    ClickHouse, None if there is none. Asked on `client` if given (left open), else on a
+    connection of its own."""
     db = database or settings.clickhouse_database
-    client = _client(settings)
+    own = client is None
+    client = _client(settings) if own else client
     try:
         rows = client.query(NEWEST_OF_SLOWEST_PARTITION.format(db=db)).result_rows
     finally:
-        client.close()
+        if own:
+            client.close()
     count, newest = rows[0]
     return int(newest) if count else None
 
 
 def freshness_seconds(settings: Settings, *, database: str | None = None,
-                      now: float | None = None) -> float | None:
+                      now: float | None = None, client: Any = None) -> float | None:
     """Seconds between now and the newest heartbeat visible in ClickHouse (None: none yet).
 
     Raises when ClickHouse cannot be asked (the status section turns that into "down").
     """
-    newest = newest_heartbeat_ms(settings, database=database)
+    newest = newest_heartbeat_ms(settings, database=database, client=client)
     if newest is None:
         return None
     return max((now if now is not None else time.time()) - newest / 1000.0, 0.0)
@@ -81,10 +85,21 @@ def quota_spent_summary(settings: Settings) -> str:
 
 
 def freshness_section(settings: Settings) -> Section:
+    """Freshness, then the hops of the last minute, on one connection."""
+    clients: list[Any] = []
+    try:
+        return _section(settings, clients)
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _section(settings: Settings, clients: list[Any]) -> Section:
     from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
     try:
-        seconds = freshness_seconds(settings)
+        clients.append(_client(settings))
+        seconds = freshness_seconds(settings, client=clients[0])
     except OperationalError as exc:
         return Section(name="freshness", state=DOWN,
                        summary=f"ClickHouse unreachable ({type(exc).__name__})",
@@ -106,7 +121,7 @@ def freshness_section(settings: Settings) -> Section:
                        data={"freshness_seconds": None})
     state = OK if seconds <= STALE_SECONDS else UNHEALTHY
     summary = f"{seconds:.1f} s behind the source"
-    hops = _hops(settings)
+    hops = _hops(settings, clients[0])
     if hops:
         summary += f"; {hops_summary(hops)}"
     return Section(name="freshness", state=state, summary=summary,
@@ -114,14 +129,10 @@ def freshness_section(settings: Settings) -> Section:
                          "stale_after_seconds": STALE_SECONDS, "hops_ms": hops})
 
 
-def _hops(settings: Settings) -> dict[str, dict[str, int]] | None:
+def _hops(settings: Settings, client: Any) -> dict[str, dict[str, int]] | None:
     """The hops of the last minute; None when they cannot be read (freshness, read just
     before, already says whether ClickHouse answers)."""
     try:
-        client = _client(settings)
-        try:
-            return hop_latencies(client, settings.clickhouse_database)
-        finally:
-            client.close()
+        return hop_latencies(client, settings.clickhouse_database)
     except Exception:
         return None
