@@ -151,6 +151,31 @@ def source_behind_capture(settings: Settings, *, client: ConnectClient | None = 
     return (current, captured) if current < captured else None
 
 
+def wait_caught_up(settings: Settings, *, deadline_seconds: float | None = None,
+                   progress: Say = _quiet) -> int:
+    """Block until the connector has committed as read every change written before this
+    call; returns that WAL position. Run it after other DDL on a table and before
+    changing one of its columns' types: Debezium reads type names from the live catalog,
+    so a change written before the type change but read after it fails the task
+    (docs/source.md, 'Changing a column's type'). The heartbeat's UPDATE every
+    `heartbeat_interval_ms` moves the committed LSN on while the tables are quiet."""
+    client = ConnectClient(settings=settings)
+    target = current_lsn(settings)
+    limit = deadline_seconds or settings.health_deadline_seconds
+    deadline = time.monotonic() + limit
+    while (captured_lsn(settings, client=client) or -1) < target:
+        if "FAILED" in status(settings, client=client).task_states:
+            raise ConnectorError(f"connector {settings.connector_name}: its task FAILED; "
+                                 "`boxoffice status` names the fix")
+        if time.monotonic() > deadline:
+            raise ConnectorError(
+                f"connector {settings.connector_name}: has not read up to the source's WAL "
+                f"position of {limit:.0f} s ago; `boxoffice connector status` shows why")
+        time.sleep(0.2)
+    progress(f"connector {settings.connector_name}: caught up with the source")
+    return target
+
+
 def wait_initial_snapshot(settings: Settings, *, deadline_seconds: float | None = None,
                           progress: Say = _quiet) -> None:
     """Block until the initial snapshot is committed (see `initial_snapshot_done`)."""

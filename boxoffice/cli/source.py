@@ -154,6 +154,16 @@ def restart_command(deadline: float = typer.Option(
                                      progress=progress_printer()))
 
 
+@connector_app.command("caught-up")
+def caught_up_command(deadline: float = typer.Option(
+        60.0, callback=at_least(0, or_equal=False))) -> None:
+    """Wait until the connector has read every change written so far: run it between
+    other DDL on a table and a change of one of its columns' types."""
+    with user_errors():
+        manage.wait_caught_up(settings(), deadline_seconds=deadline,
+                              progress=progress_printer())
+
+
 @connector_app.command("snapshot")
 def snapshot_command(
     table: Annotated[list[str], typer.Option("--table", "-t",

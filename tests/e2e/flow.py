@@ -7,12 +7,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from boxoffice.status.collect import collect_status
 from boxoffice.verify import verify_until
 from connectors.db import connect
 from connectors.seed import seed
 from connectors.traffic import sell
 from contracts.settings import Settings
 from tests.chaos.deadletters import read_dead_letters
+
+LOUD_WORDS = ("ERROR", "WARNING", "WARN ", "Caused by", "stopped ", "revoked", "assigned")
 
 
 def run_sql(settings: Settings, statements: list[str]) -> list[tuple[object, ...]]:
@@ -31,10 +34,26 @@ def run_sql(settings: Settings, statements: list[str]) -> list[tuple[object, ...
     return rows
 
 
-def explain(report: object) -> str:
+def explain(report: object, settings: Settings | None = None) -> str:
+    """verify's failures in one line; with `settings`, then what each stage says."""
     failing = [r for r in report.results if not r.ok]  # type: ignore[attr-defined]
-    return "; ".join(f"{r.name}: {r.as_dict()}" for r in failing[:3]) or str(
+    line = "; ".join(f"{r.name}: {r.as_dict()}" for r in failing[:3]) or str(
         report.errors)  # type: ignore[attr-defined]
+    return line if settings is None else f"{line}\n{what_each_stage_says(settings)}"
+
+
+def what_each_stage_says(settings: Settings) -> str:
+    """Status of the stages, and the warnings and errors in their logs: why a change did
+    not arrive, in the failure message itself (CI keeps nothing else)."""
+    report = collect_status(settings)
+    lines = [f"{name}: {report.section(name).summary}"
+             for name in ("connector", "processors", "sink")]
+    for log_name in ("connect.log", "processors.log", "sink.log"):
+        log = settings.logs_dir / log_name
+        if log.exists():
+            lines += [f"{log_name}: {line}" for line in log.read_text().splitlines()
+                      if any(word in line for word in LOUD_WORDS)][-15:]
+    return "\n".join(lines)
 
 
 def seeded_and_exact(settings: Settings, seed_value: int) -> int:

@@ -77,7 +77,7 @@ def test_killing_one_worker_and_one_sink_under_sales_loses_and_doubles_nothing(
         faults.start(supervisor, "sink-1")
 
     report = verify_until(settings, wait_seconds=300)
-    assert report.ok, explain(report)
+    assert report.ok, explain(report, settings)
     assert ticket_differences(settings) == []
     assert read_dead_letters(settings).records == []
     assert sink_section(settings).state == "ok"

@@ -58,6 +58,6 @@ def test_resnapshot_after_a_lost_slot_deletes_what_the_gap_deleted(
     assert removed["tickets"] >= 11, removed
 
     report = verify_until(settings, wait_seconds=240)
-    assert report.ok, explain(report)
+    assert report.ok, explain(report, settings)
     assert ticket_differences(settings) == []
     assert delete_ghosts(settings)["tickets"] == 0  # nothing left to delete

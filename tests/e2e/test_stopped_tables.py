@@ -30,7 +30,7 @@ from boxoffice.verify import verify, verify_until
 from contracts.settings import Settings
 from tests.chaos.deadletters import read_dead_letters
 from tests.chaos.per_ticket import ticket_differences
-from tests.e2e.flow import explain, run_sql, sales, seeded_and_exact
+from tests.e2e.flow import explain, run_sql, sales, seeded_and_exact, what_each_stage_says
 from tests.support.waiting import wait_until
 from warehouse.executor import ClientExecutor
 from warehouse.executor import connect as clickhouse
@@ -50,18 +50,6 @@ def fact_rows(settings: Settings) -> int:
 
 def status_once(settings: Settings) -> StatusReport:
     return collect_status(settings)
-
-
-def what_each_stage_says(settings: Settings) -> str:
-    """Status of the stages and the connector's errors: why a stop was not reported."""
-    report = status_once(settings)
-    lines = [f"{name}: {report.section(name).summary}"
-             for name in ("connector", "processors", "sink")]
-    log = settings.logs_dir / "connect.log"
-    if log.exists():
-        lines += [line for line in log.read_text().splitlines()
-                  if "ERROR" in line or "Caused by" in line][-20:]
-    return "\n".join(lines)
 
 
 def stopped_in(section: str, table: str, column: str) -> Callable[[StatusReport], bool]:
@@ -144,7 +132,7 @@ def test_a_renamed_or_dropped_column_and_a_fraction_of_a_cent_stop_their_tables(
     supervisor.up(STAGES, progress=print)
 
     report = verify_until(mapped, wait_seconds=240)
-    assert report.ok, explain(report)
+    assert report.ok, explain(report, settings)
     assert ticket_differences(mapped) == []
     assert len(read_dead_letters(settings).records) == dead_before
     time.sleep(1)  # the stages' metrics catch up with their restart

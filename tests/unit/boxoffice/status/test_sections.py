@@ -9,6 +9,7 @@ from pathlib import Path
 from confluent_kafka import OFFSET_BEGINNING
 
 from boxoffice.status.collect import run_probes
+from boxoffice.status.connector import task_failure
 from boxoffice.status.dead_letters import Tally, count_stages, stage_of
 from boxoffice.status.lag import group_lag
 from boxoffice.status.model import DOWN, OK, UNKNOWN, WARN, Section, StatusReport, worst
@@ -90,3 +91,24 @@ def test_a_hung_or_failing_probe_does_not_hold_the_others() -> None:
     assert by_name["fine"].state == OK
     assert by_name["hung"].state == UNKNOWN and "timed out" in by_name["hung"].summary
     assert by_name["broken"].state == UNKNOWN and "boom" in by_name["broken"].summary
+
+
+def test_a_failed_task_names_its_innermost_cause_and_the_restart() -> None:
+    trace = ("org.apache.kafka.connect.errors.ConnectException: An exception occurred\n"
+             "\tat io.debezium.pipeline.ErrorHandler.setProducerThrowable\n"
+             "Caused by: org.apache.kafka.connect.errors.ConnectException: Error while\n"
+             "Caused by: org.postgresql.util.PSQLException: FATAL: password authentication "
+             "failed\n")
+    text = task_failure(trace)
+    assert "An exception occurred" in text
+    assert "(caused by org.postgresql.util.PSQLException: FATAL: password" in text
+    assert text.endswith("`boxoffice connector restart`")
+
+
+def test_a_value_debezium_could_not_convert_names_the_resnapshot_not_a_restart() -> None:
+    trace = ("org.apache.kafka.connect.errors.ConnectException: An exception occurred\n"
+             "Caused by: org.apache.kafka.connect.errors.DataException: Invalid value: null "
+             'used for required field: "price", schema type: INT32\n')
+    text = task_failure(trace)
+    assert "`boxoffice connector resnapshot`" in text
+    assert "restart fails the same way" in text
