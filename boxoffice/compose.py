@@ -31,6 +31,7 @@ COMPOSE_FIELDS = (
     "superset_version",
     "superset_port",
     "superset_admin_user",
+    "prometheus_version",
     "topic_prefix",
     "facts_topic",
     "dead_letter_topic",

@@ -151,6 +151,20 @@ def source_behind_capture(settings: Settings, *, client: ConnectClient | None = 
     return (current, captured) if current < captured else None
 
 
+def _poll(settings: Settings, done: Callable[[ConnectClient], bool], *,
+          deadline_seconds: float | None, interval: float,
+          late: Callable[[float], str]) -> None:
+    """Ask `done` every `interval` seconds until it holds; past the deadline (default the
+    health deadline), a ConnectorError naming the connector and what `late` says."""
+    client = ConnectClient(settings=settings)
+    limit = deadline_seconds or settings.health_deadline_seconds
+    deadline = time.monotonic() + limit
+    while not done(client):
+        if time.monotonic() > deadline:
+            raise ConnectorError(f"connector {settings.connector_name}: {late(limit)}")
+        time.sleep(interval)
+
+
 def wait_caught_up(settings: Settings, *, deadline_seconds: float | None = None,
                    progress: Say = _quiet) -> int:
     """Block until the connector has committed as read every change written before this
@@ -159,19 +173,19 @@ def wait_caught_up(settings: Settings, *, deadline_seconds: float | None = None,
     so a change written before the type change but read after it fails the task
     (docs/source.md, 'Changing a column's type'). The heartbeat's UPDATE every
     `heartbeat_interval_ms` moves the committed LSN on while the tables are quiet."""
-    client = ConnectClient(settings=settings)
     target = current_lsn(settings)
-    limit = deadline_seconds or settings.health_deadline_seconds
-    deadline = time.monotonic() + limit
-    while (captured_lsn(settings, client=client) or -1) < target:
+
+    def read_past(client: ConnectClient) -> bool:
+        if (captured_lsn(settings, client=client) or -1) >= target:
+            return True
         if "FAILED" in status(settings, client=client).task_states:
             raise ConnectorError(f"connector {settings.connector_name}: its task FAILED; "
                                  "`boxoffice status` names the fix")
-        if time.monotonic() > deadline:
-            raise ConnectorError(
-                f"connector {settings.connector_name}: has not read up to the source's WAL "
-                f"position of {limit:.0f} s ago; `boxoffice connector status` shows why")
-        time.sleep(0.2)
+        return False
+
+    _poll(settings, read_past, deadline_seconds=deadline_seconds, interval=0.2,
+          late=lambda limit: f"has not read up to the source's WAL position of {limit:.0f} "
+                             "s ago; `boxoffice connector status` shows why")
     progress(f"connector {settings.connector_name}: caught up with the source")
     return target
 
@@ -179,15 +193,10 @@ def wait_caught_up(settings: Settings, *, deadline_seconds: float | None = None,
 def wait_initial_snapshot(settings: Settings, *, deadline_seconds: float | None = None,
                           progress: Say = _quiet) -> None:
     """Block until the initial snapshot is committed (see `initial_snapshot_done`)."""
-    client = ConnectClient(settings=settings)
-    limit = deadline_seconds or settings.health_deadline_seconds
-    deadline = time.monotonic() + limit
-    while not initial_snapshot_done(settings, client=client):
-        if time.monotonic() > deadline:
-            raise ConnectorError(
-                f"connector {settings.connector_name}: initial snapshot not committed after "
-                f"{limit:.0f} s; `boxoffice connector status` shows its progress")
-        time.sleep(0.5)
+    _poll(settings, lambda client: initial_snapshot_done(settings, client=client),
+          deadline_seconds=deadline_seconds, interval=0.5,
+          late=lambda limit: f"initial snapshot not committed after {limit:.0f} s; "
+                             "`boxoffice connector status` shows its progress")
     progress(f"connector {settings.connector_name}: initial snapshot committed")
 
 

@@ -21,6 +21,7 @@ PORT_FIELDS = (
     "clickhouse_tcp_port",
     "superset_port",
     "faust_web_port",
+    "metrics_port",
 )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from boxoffice.cli import (
+    metrics,
     operate,
     pipeline,
     processors,
@@ -39,6 +40,7 @@ app.add_typer(superset.app, name="superset")
 app.add_typer(processors.app, name="processors")
 app.add_typer(replay.app, name="replay")
 app.add_typer(topics.app, name="topics")
+app.add_typer(metrics.app, name="metrics")
 
 
 @app.command("compose-env")

@@ -42,6 +42,9 @@ CHECKS: tuple[CheckSpec, ...] = (
               ("venue_id", "band_id"), SALES, zero_when_missing=True),
     CheckSpec("totals", "all tickets and revenue (fact_ticket_sales)", ("scope",), SALES,
               zero_when_missing=True),
+    CheckSpec("sell_through", "per performance: its venue, that venue's capacity and the "
+              "tickets sold (sell_through)", ("performance_id",),
+              ("venue_id", "capacity", "tickets_sold")),
     CheckSpec("dq_tickets_without_band_or_venue", "must be empty", ("performance_id",),
               ("tickets", "revenue", "problem"), expect_empty=True),
     CheckSpec("dq_table_counts", "per-table counts against Postgres", ("table_name",),

@@ -11,6 +11,7 @@ from typing import Any
 from boxoffice.verify.checks import CHECKS
 from boxoffice.verify.compare import CheckResult, compare, failed
 from boxoffice.verify.errors import VerifyError
+from boxoffice.verify.last import record
 from boxoffice.verify.source import read_truth
 from boxoffice.verify.warehouse import read_warehouse
 from contracts.settings import Settings
@@ -74,8 +75,11 @@ def verify(settings: Settings, *, database: str | None = None,
                                   + " could not be read"))
         else:
             results.append(compare(spec, truth[spec.name], found[spec.name]))
-    return VerifyReport(results=results, window_start=window,
-                        seconds=time.monotonic() - started, errors=errors)
+    report = VerifyReport(results=results, window_start=window,
+                          seconds=time.monotonic() - started, errors=errors)
+    if database is None:  # the pipeline's own warehouse, not a replay's shadow copy
+        record(settings, report)
+    return report
 
 
 def verify_until(settings: Settings, *, wait_seconds: float,

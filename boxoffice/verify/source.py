@@ -137,6 +137,16 @@ def _rows(cur: psycopg2.extensions.cursor, query: str, args: tuple[Any, ...] = (
     return {tuple(row[:width]): tuple(row[width:]) for row in cur.fetchall()}
 
 
+def sell_through(truth: Tables) -> dict[Key, Values]:
+    """Per performance: its venue, the venue's capacity and the tickets sold, from the
+    dimensions and the per-performance sales already read. A venue that does not exist
+    counts capacity 0, as ClickHouse's LEFT JOIN fills it."""
+    capacity = {key[0]: values[1] for key, values in truth["dim_venues"].items()}
+    return {key: (values[2], capacity.get(values[2], 0),
+                  int(truth["sales_by_performance"].get(key, (0,))[0]))
+            for key, values in truth["dim_performances"].items()}
+
+
 def _queries(cur: psycopg2.extensions.cursor, schema: str, window_start: dt.datetime,
              column_map: Mapping[str, str]) -> Tables:
     s = '"' + schema.replace('"', '""') + '"'
@@ -171,6 +181,7 @@ def _queries(cur: psycopg2.extensions.cursor, schema: str, window_start: dt.date
     tickets = sum(int(v[0]) for v in out["sales_by_performance"].values())
     revenue = sum(exact_amount(v[1]) for v in out["sales_by_performance"].values())
     out["totals"] = {("all",): (tickets, revenue)}
+    out["sell_through"] = sell_through(out)
     out["dq_tickets_without_band_or_venue"] = {}
     out["dq_repeated_deltas"] = {}
     counts: dict[Key, Values] = {

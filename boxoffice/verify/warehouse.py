@@ -110,6 +110,8 @@ def _queries(client: Any, db: str, window_start: dt.datetime) -> Tables:
             db, "agg_sales_by_day_venue_band", ["venue_id", "band_id"]), width=2),
         "totals": _rows(client, f"SELECT 'all', sum(sign), sum(sign * ticket_price) "
                                 f"FROM {db}.fact_ticket_sales"),
+        "sell_through": _rows(client, f"SELECT performance_id, venue_id, capacity, "
+                                      f"tickets_sold FROM {db}.sell_through"),
         "dq_tickets_without_band_or_venue": _rows(
             client, f"SELECT performance_id, tickets, revenue, problem "
                     f"FROM {db}.dq_tickets_without_band_or_venue LIMIT {DQ_ROW_LIMIT}"),

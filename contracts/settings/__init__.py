@@ -25,6 +25,7 @@ from contracts.settings.groups import (
     ClickHouseSettings,
     InstallationSettings,
     KafkaSettings,
+    MetricsSettings,
     PostgresSettings,
     ProcessorsSettings,
     SinkSettings,
@@ -44,11 +45,13 @@ GENERATED_SECRETS = (
     "superset_secret_key",
     "person_hash_salt",
     "connect_rest_password",
+    "metrics_password",
 )
 
 
 class Settings(InstallationSettings, PostgresSettings, KafkaSettings, ProcessorsSettings,
-               ClickHouseSettings, SinkSettings, SupersetSettings, BaseSettings):
+               ClickHouseSettings, SinkSettings, MetricsSettings, SupersetSettings,
+               BaseSettings):
     """Configuration of one boxoffice installation (one state directory): every group of
     `contracts.settings.groups`, read from `BOXOFFICE_*` variables."""
 

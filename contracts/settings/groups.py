@@ -46,6 +46,8 @@ class InstallationSettings(BaseModel):
     kafka_version: str = "4.3.1"
     debezium_version: str = "3.7.0.Final"
     superset_version: str = "4.1.4"
+    prometheus_version: str = "v3.5.0"
+    """docker-compose's Prometheus (the native stack serves /metrics; scraping is yours)."""
     superset_python: str = "python3"
     postgres_major: int = 15
     clickhouse_server_version: str = "26.9"
@@ -168,6 +170,16 @@ class SinkSettings(BaseModel):
     sink_index: int = Field(
         default=0, ge=0, description="which of the sink processes this is (its metrics "
         "file); set by the supervisor for each process it starts")
+
+
+class MetricsSettings(BaseModel):
+    """The Prometheus endpoint of the whole pipeline (`boxoffice metrics serve`)."""
+
+    metrics_port: int = 9464
+    metrics_user: str = "prometheus"
+    metrics_password: SecretStr | None = None
+    """Basic auth on `/metrics`: what the pipeline's health says about its source (the
+    slot, the tables' lag) is for the operators' monitoring, not for any local user."""
 
 
 class SupersetSettings(BaseModel):

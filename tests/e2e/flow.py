@@ -9,11 +9,13 @@ from contextlib import contextmanager
 
 from boxoffice.status.collect import collect_status
 from boxoffice.verify import verify_until
+from connectors.connect_api import ConnectClient, stop_connector
 from connectors.db import connect
 from connectors.seed import seed
 from connectors.traffic import sell
 from contracts.settings import Settings
 from tests.chaos.deadletters import read_dead_letters
+from tests.support.waiting import wait_until
 
 LOUD_WORDS = ("ERROR", "WARNING", "WARN ", "Caused by", "stopped ", "revoked", "assigned")
 
@@ -32,6 +34,16 @@ def run_sql(settings: Settings, statements: list[str]) -> list[tuple[object, ...
     finally:
         conn.close()
     return rows
+
+
+def stopped_connector(settings: Settings) -> ConnectClient:
+    """Stop the connector (its task shuts down, the slot stays) and wait for STOPPED."""
+    client = ConnectClient(settings=settings)
+    stop_connector(client, settings.connector_name)
+    wait_until(lambda: (client.status(settings.connector_name) or {}).get(
+        "connector", {}).get("state") == "STOPPED", deadline_seconds=60,
+        what="the connector to stop")
+    return client
 
 
 def explain(report: object, settings: Settings | None = None) -> str:

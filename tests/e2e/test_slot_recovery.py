@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from boxoffice.verify import verify_until
 from connectors import manage
-from connectors.connect_api import ConnectClient, stop_connector
 from connectors.ghosts import delete_ghosts
 from connectors.slot import drop_slot, slot_state
 from contracts.settings import Settings
 from tests.chaos.per_ticket import ticket_differences
-from tests.e2e.flow import explain, run_sql, seeded_and_exact
+from tests.e2e.flow import explain, run_sql, seeded_and_exact, stopped_connector
 from tests.support.waiting import wait_until
 
 
@@ -28,11 +27,7 @@ def test_resnapshot_after_a_lost_slot_deletes_what_the_gap_deleted(
     s = settings.source_schema
     seeded_and_exact(settings, seed_value=17)
 
-    client = ConnectClient(settings=settings)
-    stop_connector(client, settings.connector_name)
-    wait_until(lambda: (client.status(settings.connector_name) or {}).get(
-        "connector", {}).get("state") == "STOPPED", deadline_seconds=60,
-        what="the connector to stop")
+    stopped_connector(settings)
     wait_until(lambda: not slot_state(settings).exists or drop_slot(settings),
                deadline_seconds=60, what="the slot to be released and dropped")
     run_sql(settings, [

@@ -23,10 +23,9 @@ from boxoffice.status.connector import connector_section
 from boxoffice.status.model import UNHEALTHY
 from boxoffice.verify import verify_until
 from connectors import manage
-from connectors.connect_api import ConnectClient, stop_connector
 from contracts.settings import Settings
 from tests.chaos.per_ticket import ticket_differences
-from tests.e2e.flow import explain, run_sql, seeded_and_exact
+from tests.e2e.flow import explain, run_sql, seeded_and_exact, stopped_connector
 from tests.support.waiting import wait_until
 
 
@@ -40,11 +39,7 @@ def test_a_type_change_behind_the_connector_is_red_and_a_resnapshot_ends_exact(
     s = settings.source_schema
     seeded_and_exact(settings, seed_value=19)
 
-    client = ConnectClient(settings=settings)
-    stop_connector(client, settings.connector_name)
-    wait_until(lambda: (client.status(settings.connector_name) or {}).get(
-        "connector", {}).get("state") == "STOPPED", deadline_seconds=60,
-        what="the connector to stop")
+    client = stopped_connector(settings)
     run_sql(settings, [
         f"update {s}.tickets set price = price + 1 where id in (select id from {s}.tickets "
         "order by id limit 5)",

@@ -54,6 +54,7 @@ class Festival:
     performances: dict[int, Performance] = field(default_factory=dict)
     next_ticket: int = ID_BASE + 1
     version: int = 10_000
+    _history: list[FactRow] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -62,7 +63,8 @@ class Festival:
         for i, stage in enumerate(STAGES, start=1):
             self.venues[ID_BASE + i] = (stage, 10_000 - 1_000 * i)
         this_year = datetime.now(UTC).year
-        for year in (*HISTORY_YEARS, this_year):
+        # next year's lineup: performances still to come, none sold yet (sell-through)
+        for year in (*HISTORY_YEARS, this_year, this_year + 1):
             for venue_id in self.venues:
                 for _ in range(PERFORMANCES_PER_STAGE_AND_YEAR):
                     pid = ID_BASE + len(self.performances) + 1
@@ -71,7 +73,7 @@ class Festival:
                     self.performances[pid] = Performance(
                         pid, self.rng.choice(list(self.bands)), venue_id, start, year)
 
-    def _ticket(self, perf: Performance, purchase: datetime) -> FactRow:
+    def ticket(self, perf: Performance, purchase: datetime) -> FactRow:
         ticket_id = self.next_ticket
         self.next_ticket += 1
         self.version += 1
@@ -84,7 +86,14 @@ class Festival:
             version=self.version, source_ts_ms=int(purchase.timestamp() * 1000))
 
     def history(self) -> list[FactRow]:
-        """Tickets of the past festivals, bought in the months before each show."""
+        """Tickets of the past festivals, bought in the months before each show: made on
+        the first call, the same list after (each call used to draw new tickets, so a
+        test comparing with it compared with tickets never written)."""
+        if self._history is None:
+            self._history = self._draw_history()
+        return self._history
+
+    def _draw_history(self) -> list[FactRow]:
         rows: list[FactRow] = []
         for perf in self.performances.values():
             if perf.year not in HISTORY_YEARS:
@@ -93,7 +102,7 @@ class Festival:
             for _ in range(self.rng.randint(2, 6) * popularity):
                 bought = perf.start - timedelta(days=self.rng.randint(1, 120),
                                                 seconds=self.rng.randint(0, 86_399))
-                rows.append(self._ticket(perf, bought))
+                rows.append(self.ticket(perf, bought))
         return rows
 
     def live_sales(self, count: int, *, now: datetime | None = None,
@@ -101,7 +110,7 @@ class Festival:
         """`count` tickets for this year's shows, bought in the last `within_minutes`."""
         now = now or datetime.now(UTC)
         this_year = [p for p in self.performances.values() if p.year == now.year]
-        return [self._ticket(self.rng.choice(this_year),
+        return [self.ticket(self.rng.choice(this_year),
                              now - timedelta(seconds=self.rng.randint(0, within_minutes * 60)))
                 for _ in range(count)]
 

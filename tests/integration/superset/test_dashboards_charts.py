@@ -7,6 +7,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from tests.integration.superset.charts_api import (
     chart_rows,
     clickhouse_rows,
 )
-from tests.integration.superset.festival_data import Festival
+from tests.integration.superset.festival_data import Festival, write_facts
 from tests.integration.superset.sql_lab import execute
 from tests.support.waiting import wait_until
 
@@ -83,7 +84,7 @@ def test_dashboards_refresh_and_filter_as_designed(festival: Festival,
     charts = admin.request("GET", "/api/v1/dashboard/acl-all-stars/charts")["result"]
     assert len(charts) == 4
     charts = admin.request("GET", "/api/v1/dashboard/live-box-office/charts")["result"]
-    assert len(charts) == 6
+    assert len(charts) == 7
 
 
 def test_saved_queries_run_in_sql_lab(festival: Festival, superset: Settings,
@@ -233,3 +234,44 @@ def test_pipeline_health_counts_the_quality_views(festival: Festival, superset: 
         ("aggregates disagreeing with the facts", totals - 1),
     ]
     assert [r["problems"] for r in rows] == [0, 0, 0], "the test data is consistent"
+
+
+SELL_THROUGH = "Sell-through (upcoming performances)"
+
+
+def test_sell_through_shows_the_next_performances_and_follows_their_sales(
+        festival: Festival, superset: Settings, admin: SupersetClient) -> None:
+    def shown() -> list[tuple[float, str, str, int, int, float | None]]:
+        return sorted((r["performance_start"], r["band_name"], r["venue_name"],
+                       r["tickets_sold"], r["capacity"], r["sold_pct"])
+                      for r in chart_rows(admin, SELL_THROUGH))
+
+    def upcoming() -> list[tuple[float, str, str, int, int, float | None]]:
+        return sorted((float(start) * 1000, band, venue, int(sold), int(capacity),
+                       None if pct is None else float(pct))
+                      for start, band, venue, sold, capacity, pct in clickhouse_rows(
+                          superset, "SELECT toUnixTimestamp(performance_start), band_name, "
+                          "venue_name, tickets_sold, capacity, sold_pct FROM sell_through "
+                          "WHERE upcoming = 1"))
+
+    rows = shown()
+    truth = upcoming()
+    assert len(rows) == min(12, len(truth)) > 0, "next year's lineup is upcoming"
+    assert [r[0] for r in rows] == [t[0] for t in truth][:len(rows)]  # the soonest first
+    assert set(rows) <= set(truth)
+
+    start_ms = rows[0][0]
+    soonest = min((p for p in festival.performances.values()
+                   if p.start.timestamp() * 1000 == start_ms), key=lambda p: p.id)
+    venue, capacity = festival.venues[soonest.venue_id]
+    key = (start_ms, festival.bands[soonest.band_id], venue)
+    before = next(r[3] for r in truth if r[:3] == key)
+    write_facts(superset, [festival.ticket(soonest, datetime.now(UTC)) for _ in range(3)])
+
+    def counted() -> bool:
+        return any(r[:3] == key and r[3] == before + 3 and r[4] == capacity and r[5] is not None
+                   and abs(r[5] - 100 * (before + 3) / capacity) <= 0.05 + 1e-9
+                   for r in shown())
+
+    wait_until(counted, deadline_seconds=EVENTUALLY_SECONDS,
+               what="the soonest performance to count the 3 tickets just sold")

@@ -6,6 +6,7 @@ state directory created). `boxoffice sell --rate -5` once ran unthrottled and
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ REFUSED = [
     (["replay", "cdc", "--catch-up-deadline", "-5"], "--catch-up-deadline"),
     (["replay", "cdc", "--reconcile-seconds", "-1"], "--reconcile-seconds"),
     (["connector", "apply", "--deadline", "0"], "--deadline"),
+    (["connector", "caught-up", "--deadline", "0"], "--deadline"),
     (["processors", "worker", "--index", "-1"], "--index"),
 ]
 
@@ -57,3 +59,16 @@ def test_a_sensible_value_passes_the_check(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["sell", "--rate", "0", "--help"],
                                 env={"BOXOFFICE_STATE_DIR": str(tmp_path / "state")})
     assert result.exit_code == 0, result.output
+
+
+def test_a_taken_metrics_port_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["metrics", "serve"], env={
+            "BOXOFFICE_STATE_DIR": str(tmp_path / "state"), "BOXOFFICE_BIND_HOST": "127.0.0.1",
+            "BOXOFFICE_METRICS_PORT": str(port), "COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert f"port {port}" in result.output and "BOXOFFICE_METRICS_PORT" in result.output
+    assert "Traceback" not in result.output

@@ -130,3 +130,23 @@ def test_env_file_holds_the_generated_credentials(env: dict[str, str], tmp_path:
     assert f"BOXOFFICE_POSTGRES_PASSWORD={settings.secret('postgres_password')}" in (
         target.read_text()
     )
+
+
+def test_prometheus_scrapes_the_metrics_service_with_the_metrics_user() -> None:
+    import yaml
+
+    from contracts.settings import Settings
+
+    services = COMPOSE["services"]
+    metrics = services["metrics"]
+    assert metrics["command"] == ["boxoffice", "metrics", "serve"]
+    assert "ports" not in metrics  # reached by name inside the network only
+    port = metrics["environment"]["BOXOFFICE_METRICS_PORT"]
+    config = yaml.safe_load((COMPOSE_FILE.parent / "deploy" / "prometheus.yml").read_text())
+    (job,) = config["scrape_configs"]
+    assert job["static_configs"][0]["targets"] == [f"metrics:{port}"]
+    assert job["basic_auth"]["username"] == Settings.model_fields["metrics_user"].default
+    prometheus = services["prometheus"]
+    script = prometheus["entrypoint"][-1]
+    assert f"> {job['basic_auth']['password_file']}" in script and "umask 077" in script
+    assert "ports" not in prometheus  # its UI has no authentication of its own

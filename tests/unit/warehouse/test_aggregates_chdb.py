@@ -200,3 +200,28 @@ def test_one_delta_stored_twice_turns_the_repeat_checks_red(executor: ChdbExecut
     assert health["deltas stored more than once (last 24 h)"] == 1
     assert health["aggregates disagreeing with the facts"] == 1
     assert mismatches(read_aggregates(executor, database), workload.truth()) != []
+
+
+def test_sell_through_follows_moves_refunds_and_corrections(executor: ChdbExecutor) -> None:
+    """Each performance's tickets sold (net of refunds) against the capacity of the venue
+    it is in after its moves, as the scripted history leaves them."""
+    database = migrated_database(executor)
+    workload = Workload(seed=23)
+    workload.add_dimensions()
+    load(executor, database, workload, 2000)
+    truth = workload.truth()
+    sold: dict[int, int] = {}
+    for row in truth.current.values():
+        sold[row.performance_id] = sold.get(row.performance_id, 0) + 1
+    expected = {pid: (perf.venue_id, workload.venues[perf.venue_id][1], sold.get(pid, 0))
+                for pid, perf in workload.performances.items()}
+    assert len({venue for venue, _, _ in expected.values()}) > 1
+    found = {int(pid): (int(venue), int(capacity), int(tickets))
+             for pid, venue, capacity, tickets in executor.rows(
+                 f"SELECT performance_id, venue_id, capacity, tickets_sold "
+                 f"FROM {database}.sell_through")}
+    assert found == expected
+    percents = executor.rows(f"SELECT tickets_sold, capacity, sold_pct "
+                             f"FROM {database}.sell_through WHERE tickets_sold > 0")
+    assert percents and all(abs(float(pct) - 100 * int(t) / int(c)) <= 0.05 + 1e-9
+                            for t, c, pct in percents)  # one decimal
