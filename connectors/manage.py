@@ -24,6 +24,7 @@ from connectors.connect_api import (
 )
 from connectors.db import connect
 from connectors.errors import ConnectorError, SlotInvalidatedError, SourceError
+from connectors.failures import task_failure
 from connectors.ghosts import delete_ghosts
 from connectors.slot import SlotState, current_lsn, drop_slot, slot_state
 from contracts.settings import Settings
@@ -102,7 +103,7 @@ def wait_running(settings: Settings, *, deadline_seconds: float | None = None,
             raise ConnectorError(
                 f"connector {settings.connector_name}: FAILED\n"
                 + "\n".join(t[:3000] for t in current.task_traces)
-                + "\nfix the cause above, then `boxoffice connector restart`"
+                + "\n" + task_failure(current.task_traces[0] if current.task_traces else "")
             )
         if time.monotonic() > deadline:
             raise ConnectorError(

@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 from boxoffice.metrics.families import status_families, verify_families
 from boxoffice.metrics.hops import HopHistograms
 from boxoffice.status.collect import collect_status
+from boxoffice.status.freshness import reader_client
 from boxoffice.verify.last import last_verify
 from contracts.settings import Settings
 
@@ -47,11 +48,8 @@ class PipelineCollector(Collector):
         yield from self.hops.histogram.collect()
 
     def _update_hops(self) -> None:
-        from warehouse.executor import connect
-
         try:
-            client = connect(self.settings, reader=True, connect_timeout=2.0,
-                             send_receive_timeout=2.0, autogenerate_session_id=False)
+            client = reader_client(self.settings)
             try:
                 self.hops.update(client, self.settings.clickhouse_database)
             finally:

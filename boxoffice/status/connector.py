@@ -11,6 +11,7 @@ from boxoffice.status.model import DOWN, OK, UNHEALTHY, WARN, Section
 from connectors import manage
 from connectors.connect_api import ConnectClient
 from connectors.errors import ConnectorError
+from connectors.failures import task_failure
 from connectors.slot import SlotState, slot_state
 from contracts.settings import Settings
 
@@ -57,18 +58,6 @@ SLOT_LOST = (
     "that gap. Recovery: `boxoffice connector resnapshot` (docs/source.md, "
     "'Invalidated slot')")
 
-TYPE_CHANGE_BEHIND = "Invalid value: null used for required field"
-"""The task's trace when Debezium could not convert a NOT NULL column's value to the type
-it believes in (its log says "Unexpected value for JDBC type"). In this pipeline: a
-relation message of rows written before a column's type change, decoded after the change
-committed (Debezium reads the type names from the live catalog, the values' types from
-the message)."""
-TYPE_CHANGE_FAILED = (
-    "The task failed on a change written before a column's type was changed: Debezium "
-    "reads the new type from the catalog and cannot read the old value with it, and a "
-    "restart fails the same way. Recovery: `boxoffice connector resnapshot` "
-    "(docs/source.md, 'Changing a column's type')")
-
 BEHIND_FIX = (
     "Stop writing to the source and capture it afresh: the join and the warehouse hold "
     "versions of rows at LSNs the source will write again. docs/source.md, 'Source "
@@ -85,25 +74,6 @@ def _behind(settings: Settings, client: ConnectClient) -> tuple[int, int] | None
 def _lsn(value: int) -> str:
     """An LSN as PostgreSQL writes it (high/low 32 bits in hex)."""
     return f"{value >> 32:X}/{value & 0xFFFFFFFF:X}"
-
-
-def task_failure(trace: str) -> str:
-    """What a failed task's trace means, and its fix."""
-    if TYPE_CHANGE_BEHIND in trace:
-        return TYPE_CHANGE_FAILED
-    return (f"The task failed: {_first_line(trace)}{_cause(trace)}. Fix that cause, then "
-            "`boxoffice connector restart`")
-
-
-def _cause(trace: str) -> str:
-    """The trace's innermost 'Caused by', which names the problem (or nothing)."""
-    causes = [line.strip() for line in trace.splitlines() if line.startswith("Caused by:")]
-    return f" (caused by {causes[-1].removeprefix('Caused by: ')[:300]})" if causes else ""
-
-
-def _first_line(trace: str) -> str:
-    line = trace.strip().splitlines()[0] if trace.strip() else ""
-    return line[:300]
 
 
 def _without_connect(settings: Settings, problem: str) -> Section:

@@ -20,7 +20,8 @@ STALE_SECONDS = 30.0
 """Freshness above this makes status unhealthy: something on the path has stopped."""
 
 
-def _client(settings: Settings) -> Any:
+def reader_client(settings: Settings) -> Any:
+    """The reader's connection with status's short timeouts (shared by /metrics)."""
     from warehouse.executor import connect
 
     return connect(settings, reader=True, connect_timeout=TIMEOUT_SECONDS,
@@ -48,7 +49,7 @@ def newest_heartbeat_ms(settings: Settings, *, database: str | None = None,
     connection of its own."""
     db = database or settings.clickhouse_database
     own = client is None
-    client = _client(settings) if own else client
+    client = reader_client(settings) if own else client
     try:
         rows = client.query(NEWEST_OF_SLOWEST_PARTITION.format(db=db)).result_rows
     finally:
@@ -98,7 +99,7 @@ def _section(settings: Settings, clients: list[Any]) -> Section:
     from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
     try:
-        clients.append(_client(settings))
+        clients.append(reader_client(settings))
         seconds = freshness_seconds(settings, client=clients[0])
     except OperationalError as exc:
         return Section(name="freshness", state=DOWN,
