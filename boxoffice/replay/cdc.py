@@ -36,7 +36,7 @@ from warehouse.replay.errors import ReplayError
 from warehouse.replay.facts import Reconcile, ReplayOptions, ReplayReport, replay_facts
 from warehouse.replay.generation import record_generation, with_generation
 from warehouse.replay.names import app_id_for_version, next_facts_topic, topic_version
-from warehouse.replay.offsets import committed_offsets, end_offsets
+from warehouse.replay.offsets import committed_offsets, end_offsets, nothing_readable
 
 Say = Callable[[str], None]
 
@@ -118,13 +118,23 @@ def replay_cdc(settings: Settings, *, options: ReplayOptions | None = None,
 
 def _wait_caught_up(new: Settings, ends: dict[str, dict[int, int]], *, deadline: float,
                     say: Say) -> None:
-    """Until the new processors' group has committed at least `ends` on every topic."""
+    """Until the new processors' group has committed at least `ends` on every topic, or
+    all that lies below `ends` after its commit is unreadable (transaction markers: the
+    CDC topics are written in Connect's transactions, so a quiet table ends on one)."""
     last_report = 0.0
+    seen: dict[tuple[str, int], int] = {}
     while True:
         behind = 0
         for topic, offsets in ends.items():
             committed = committed_offsets(new, new.faust_app_id, topic)
-            behind += sum(max(o - committed.get(p, 0), 0) for p, o in offsets.items())
+            for partition, end in offsets.items():
+                at = committed.get(partition, 0)
+                if at >= end:
+                    continue
+                stalled = seen.get((topic, partition)) == at
+                seen[(topic, partition)] = at
+                if not (stalled and nothing_readable(new, topic, partition, at, end)):
+                    behind += end - at
         if behind == 0:
             return
         now = time.monotonic()

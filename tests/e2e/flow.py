@@ -12,6 +12,7 @@ from boxoffice.verify import verify_until
 from connectors.connect_api import ConnectClient, stop_connector
 from connectors.db import connect
 from connectors.seed import seed
+from connectors.slot import slot_state
 from connectors.traffic import sell
 from contracts.settings import Settings
 from tests.chaos.deadletters import read_dead_letters
@@ -37,12 +38,16 @@ def run_sql(settings: Settings, statements: list[str]) -> list[tuple[object, ...
 
 
 def stopped_connector(settings: Settings) -> ConnectClient:
-    """Stop the connector (its task shuts down, the slot stays) and wait for STOPPED."""
+    """Stop the connector (its task shuts down, the slot stays): wait for STOPPED, then
+    for the slot to have no reader. Connect reports STOPPED before the task's streaming
+    thread has let go of the slot; until then it still reads what is written."""
     client = ConnectClient(settings=settings)
     stop_connector(client, settings.connector_name)
     wait_until(lambda: (client.status(settings.connector_name) or {}).get(
         "connector", {}).get("state") == "STOPPED", deadline_seconds=60,
         what="the connector to stop")
+    wait_until(lambda: not slot_state(settings).active, deadline_seconds=60,
+               what="the stopped connector's task to let go of the replication slot")
     return client
 
 

@@ -25,7 +25,13 @@ from boxoffice.verify import verify_until
 from connectors import manage
 from contracts.settings import Settings
 from tests.chaos.per_ticket import ticket_differences
-from tests.e2e.flow import explain, run_sql, seeded_and_exact, stopped_connector
+from tests.e2e.flow import (
+    explain,
+    run_sql,
+    seeded_and_exact,
+    stopped_connector,
+    what_each_stage_says,
+)
 from tests.support.waiting import wait_until
 
 
@@ -49,7 +55,8 @@ def test_a_type_change_behind_the_connector_is_red_and_a_resnapshot_ends_exact(
     ])
     client.resume(settings.connector_name)
     wait_until(lambda: task_failed(settings), deadline_seconds=120,
-               what="the connector's task to fail on the integer written before the ALTER")
+               what="the connector's task to fail on the integer written before the ALTER",
+               explain=lambda: what_each_stage_says(settings))
     section = connector_section(settings)
     assert section.state == UNHEALTHY
     assert "boxoffice connector resnapshot" in section.summary, section.summary
@@ -60,7 +67,8 @@ def test_a_type_change_behind_the_connector_is_red_and_a_resnapshot_ends_exact(
     wait_until(lambda: not task_failed(settings), deadline_seconds=60, poll=0.1,
                what="the restarted task to run")
     wait_until(lambda: task_failed(settings), deadline_seconds=120,
-               what="the restarted task to fail on the same record")
+               what="the restarted task to fail on the same record",
+               explain=lambda: what_each_stage_says(settings))
 
     manage.resnapshot(settings, deadline_seconds=240)
     report = verify_until(settings, wait_seconds=240)

@@ -13,9 +13,10 @@ from typing import Any
 
 
 def wait_until(check: Callable[[], Any], *, deadline_seconds: float, what: str,
-               poll: float = 0.5) -> Any:
+               poll: float = 0.5, explain: Callable[[], str] | None = None) -> Any:
     """Poll `check` every `poll` seconds; return its first truthy result, or raise
-    AssertionError naming `what` once `deadline_seconds` have passed."""
+    AssertionError naming `what` once `deadline_seconds` have passed, followed by what
+    `explain` says then (CI keeps only the failure's text)."""
     deadline = time.monotonic() + deadline_seconds
     last: Any = None
     while time.monotonic() < deadline:
@@ -23,4 +24,5 @@ def wait_until(check: Callable[[], Any], *, deadline_seconds: float, what: str,
         if last:
             return last
         time.sleep(poll)
-    raise AssertionError(f"timed out waiting for {what}; last check returned {last!r}")
+    why = f"\n{explain()}" if explain is not None else ""
+    raise AssertionError(f"timed out waiting for {what}; last check returned {last!r}{why}")

@@ -9,10 +9,11 @@ with explicit offsets), the path `boxoffice status` uses too.
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import datetime
 from typing import Any
 
-from confluent_kafka import Consumer, IsolationLevel, KafkaException, TopicPartition
+from confluent_kafka import Consumer, IsolationLevel, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from contracts.settings import Settings
@@ -77,6 +78,36 @@ def committed_offsets(settings: Settings, group: str, topic: str) -> Offsets:
     finally:
         consumer.close()
     return {tp.partition: tp.offset for tp in found if tp.error is None and tp.offset >= 0}
+
+
+def nothing_readable(settings: Settings, topic: str, partition: int, start: int, end: int,
+                     *, timeout_seconds: float = 10.0) -> bool:
+    """Whether a read_committed reader finds no record at an offset in [start, end).
+
+    Transaction markers and aborted records take offsets but are never read, and a
+    consumer commits the offset after the last record it read: a group that read
+    everything of a transactional topic (Kafka Connect's exactly-once writes, the
+    processors' facts) stays one marker below the end until the next record comes, which
+    on a quiet table is never. False also when it cannot be told within the timeout."""
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
+                         "group.id": f"boxoffice-probe-{uuid.uuid4().hex[:12]}",
+                         "enable.auto.commit": False, "enable.partition.eof": True,
+                         "auto.offset.reset": "earliest",
+                         "isolation.level": "read_committed"})
+    try:
+        consumer.assign([TopicPartition(topic, partition, start)])
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            error, offset = message.error(), message.offset()
+            if offset is not None and (error is None
+                                       or error.code() == KafkaError._PARTITION_EOF):
+                return offset >= end  # a record's offset, or the EOF's: the stable end
+        return False
+    finally:
+        consumer.close()
 
 
 def commit_offsets(settings: Settings, group: str, topic: str, offsets: Offsets, *,
