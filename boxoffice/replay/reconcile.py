@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from boxoffice.verify.checks import BY_NAME, FACT_DERIVED_CHECKS
 from boxoffice.verify.compare import CheckResult, compare_settled
 from boxoffice.verify.report import sample_text
-from boxoffice.verify.run import STATEMENT_TIMEOUT_SECONDS, window_start_for
+from boxoffice.verify.run import STATEMENT_TIMEOUT_SECONDS
 from boxoffice.verify.source import read_truth
 from boxoffice.verify.warehouse import read_warehouse
+from boxoffice.verify.windows import Windows
 from contracts.settings import Settings
 
 Say = Callable[[str], None]
@@ -67,14 +68,14 @@ class SourceReconciler:
 
     def _round(self, shadow: str, top_up: Callable[[], None],
                settle: float) -> list[CheckResult]:
-        window = window_start_for(dt.datetime.now(dt.UTC))
+        windows = Windows.ending(dt.datetime.now(dt.UTC))
         timeout = STATEMENT_TIMEOUT_SECONDS
-        before = read_truth(self.settings, window_start=window, timeout_seconds=timeout)
+        before = read_truth(self.settings, windows=windows, timeout_seconds=timeout)
         time.sleep(settle)
         top_up()
-        found = read_warehouse(self.settings, database=shadow, window_start=window,
+        found = read_warehouse(self.settings, database=shadow, windows=windows,
                                timeout_seconds=timeout, reader=False)
-        after = read_truth(self.settings, window_start=window, timeout_seconds=timeout)
+        after = read_truth(self.settings, windows=windows, timeout_seconds=timeout)
         return [compare_settled(BY_NAME[name], before[name], after[name], found[name])
                 for name in FACT_DERIVED_CHECKS]
 

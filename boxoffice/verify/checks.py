@@ -36,6 +36,8 @@ CHECKS: tuple[CheckSpec, ...] = (
               ("sale_date", "venue_id", "band_id"), SALES, zero_when_missing=True),
     CheckSpec("sales_by_minute_venue_live", "agg_sales_by_minute_venue, live window",
               ("minute", "venue_id"), SALES, zero_when_missing=True),
+    CheckSpec("on_sale_rush", "per 10 seconds of purchase time, the rush window "
+              "(on_sale_rush)", ("ten_seconds",), SALES, zero_when_missing=True),
     CheckSpec("sales_by_venue", "per venue (sales_per_venue)", ("venue_id",), SALES,
               zero_when_missing=True),
     CheckSpec("sales_by_band_venue", "per band and venue (avg_ticket_price_by_band_venue)",
@@ -61,7 +63,8 @@ AGGREGATE_TABLES = ("agg_sales_by_performance", "agg_sales_by_day_venue_band",
 only their tickets and revenue are compared."""
 
 FACT_DERIVED_CHECKS = ("sales_by_performance", "sales_by_day_venue_band",
-                       "sales_by_minute_venue_live", "sales_by_venue", "sales_by_band_venue",
+                       "sales_by_minute_venue_live", "on_sale_rush", "sales_by_venue",
+                       "sales_by_band_venue",
                        "totals", "dq_repeated_deltas")
 """The checks a replay's shadow answers: it rebuilds the facts and their aggregates, not
 the dimensions (which stay in the live database)."""

@@ -14,10 +14,9 @@ from boxoffice.verify.errors import VerifyError
 from boxoffice.verify.last import record
 from boxoffice.verify.source import read_truth
 from boxoffice.verify.warehouse import read_warehouse
+from boxoffice.verify.windows import LIVE_WINDOW_MINUTES, Windows
 from contracts.settings import Settings
 
-LIVE_WINDOW_MINUTES = 60
-"""The minute-by-venue aggregate is compared over the live dashboard's last hour."""
 STATEMENT_TIMEOUT_SECONDS = 120.0
 POLL_SECONDS = 2.0
 
@@ -43,27 +42,21 @@ class VerifyReport:
                 "errors": self.errors, "checks": [r.as_dict() for r in self.results]}
 
 
-def window_start_for(now: dt.datetime, minutes: int = LIVE_WINDOW_MINUTES) -> dt.datetime:
-    """The first whole UTC minute of the live window ending at `now`."""
-    start = now.astimezone(dt.UTC) - dt.timedelta(minutes=minutes)
-    return start.replace(second=0, microsecond=0)
-
-
 def verify(settings: Settings, *, database: str | None = None,
            statement_timeout_seconds: float = STATEMENT_TIMEOUT_SECONDS,
            live_window_minutes: int = LIVE_WINDOW_MINUTES) -> VerifyReport:
     """One pass: the source snapshot first, then ClickHouse, then the comparison."""
     started = time.monotonic()
-    window = window_start_for(dt.datetime.now(dt.UTC), live_window_minutes)
+    windows = Windows.ending(dt.datetime.now(dt.UTC), live_window_minutes)
     errors: list[str] = []
     truth = found = None
     try:
-        truth = read_truth(settings, window_start=window,
+        truth = read_truth(settings, windows=windows,
                            timeout_seconds=statement_timeout_seconds)
     except VerifyError as exc:
         errors.append(str(exc))
     try:
-        found = read_warehouse(settings, database=database, window_start=window,
+        found = read_warehouse(settings, database=database, windows=windows,
                                timeout_seconds=statement_timeout_seconds)
     except VerifyError as exc:
         errors.append(str(exc))
@@ -75,7 +68,7 @@ def verify(settings: Settings, *, database: str | None = None,
                                   + " could not be read"))
         else:
             results.append(compare(spec, truth[spec.name], found[spec.name]))
-    report = VerifyReport(results=results, window_start=window,
+    report = VerifyReport(results=results, window_start=windows.live,
                           seconds=time.monotonic() - started, errors=errors)
     if database is None:  # the pipeline's own warehouse, not a replay's shadow copy
         record(settings, report)

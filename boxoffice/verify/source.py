@@ -7,7 +7,6 @@ purchase and performance exactly as the processors join them (a fact needs both)
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +18,7 @@ from boxoffice.verify.checks import AGGREGATE_TABLES
 from boxoffice.verify.compare import Key, Values, sum_by
 from boxoffice.verify.errors import VerifyError
 from boxoffice.verify.role import ensure_verify_role
+from boxoffice.verify.windows import Windows
 from connectors.db import connect
 from contracts.columns import (
     CARRIED_COLUMNS,
@@ -88,12 +88,11 @@ def _read(settings: Settings, work: Callable[[psycopg2.extensions.cursor], Table
         conn.close()
 
 
-def read_truth(settings: Settings, *, window_start: dt.datetime,
-               timeout_seconds: float) -> Tables:
+def read_truth(settings: Settings, *, windows: Windows, timeout_seconds: float) -> Tables:
     """Per check name, key -> values from the source; creates the role on first use."""
 
     def work(cur: psycopg2.extensions.cursor) -> Tables:
-        return _queries(cur, settings.source_schema, window_start, settings.column_map)
+        return _queries(cur, settings.source_schema, windows, settings.column_map)
 
     try:
         try:
@@ -147,7 +146,7 @@ def sell_through(truth: Tables) -> dict[Key, Values]:
             for key, values in truth["dim_performances"].items()}
 
 
-def _queries(cur: psycopg2.extensions.cursor, schema: str, window_start: dt.datetime,
+def _queries(cur: psycopg2.extensions.cursor, schema: str, windows: Windows,
              column_map: Mapping[str, str]) -> Tables:
     s = '"' + schema.replace('"', '""') + '"'
     c = _carried_sql(cur, schema, column_map)
@@ -173,7 +172,12 @@ def _queries(cur: psycopg2.extensions.cursor, schema: str, window_start: dt.date
             cur, f"select to_char(date_trunc('minute', {c['pu_purchase_date']} at time "
                  f"zone 'UTC'), 'YYYY-MM-DD HH24:MI:SS'), {c['pf_venue_id']}, count(*), "
                  f"sum({price}) {facts} where {c['pu_purchase_date']} >= %s group by 1, 2",
-                 (window_start,), width=2),
+                 (windows.live,), width=2),
+        "on_sale_rush": _rows(
+            cur, f"select to_char(to_timestamp(floor(extract(epoch from "
+                 f"{c['pu_purchase_date']}) / 10) * 10) at time zone 'UTC', "
+                 f"'YYYY-MM-DD HH24:MI:SS'), count(*), sum({price}) {facts} "
+                 f"where {c['pu_purchase_date']} >= %s group by 1", (windows.rush,)),
     }
     day = out["sales_by_day_venue_band"]
     out["sales_by_venue"] = sum_by(day, (1,))

@@ -14,6 +14,7 @@ from typing import Any
 from boxoffice.verify.checks import AGGREGATE_TABLES
 from boxoffice.verify.compare import Key, Values
 from boxoffice.verify.errors import VerifyError
+from boxoffice.verify.windows import Windows
 from contracts.settings import Settings
 
 Tables = dict[str, dict[Key, Values]]
@@ -54,14 +55,14 @@ def _plain(value: Any) -> Any:
 
 
 def read_warehouse(settings: Settings, *, database: str | None = None,
-                   window_start: dt.datetime, timeout_seconds: float = 60.0,
+                   windows: Windows, timeout_seconds: float = 60.0,
                    reader: bool = True) -> Tables:
     db = database or settings.clickhouse_database
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", db):
         raise VerifyError(f"verify: database name {db!r} is not a plain identifier")
     client = reader_client(settings, timeout_seconds=timeout_seconds, reader=reader)
     try:
-        return _queries(client, db, window_start)
+        return _queries(client, db, windows)
     except VerifyError:
         raise
     except Exception as exc:
@@ -87,8 +88,9 @@ def _sales(db: str, table: str, keys: list[str], where: str = "") -> str:
             f"{where} GROUP BY {group} HAVING t != 0 OR r != 0")
 
 
-def _queries(client: Any, db: str, window_start: dt.datetime) -> Tables:
-    window = window_start.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+def _queries(client: Any, db: str, windows: Windows) -> Tables:
+    window, rush = (w.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+                    for w in (windows.live, windows.rush))
     out: Tables = {
         "dim_bands": _dimension(client, db, "dim_bands", ["name"]),
         "dim_venues": _dimension(client, db, "dim_venues", ["name", "capacity"]),
@@ -104,6 +106,9 @@ def _queries(client: Any, db: str, window_start: dt.datetime) -> Tables:
         "sales_by_minute_venue_live": _rows(client, _sales(
             db, "agg_sales_by_minute_venue", ["toString(minute)", "venue_id"],
             f"WHERE minute >= toDateTime('{window}', 'UTC')"), width=2),
+        "on_sale_rush": _rows(client, f"SELECT toString(ten_seconds), tickets, revenue "
+                                      f"FROM {db}.on_sale_rush "
+                                      f"WHERE ten_seconds >= toDateTime('{rush}', 'UTC')"),
         "sales_by_venue": _rows(client, _sales(
             db, "agg_sales_by_day_venue_band", ["venue_id"])),
         "sales_by_band_venue": _rows(client, _sales(

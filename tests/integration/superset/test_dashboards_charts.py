@@ -3,6 +3,7 @@ the numbers ClickHouse gives for the same question, asked of the facts table its
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import defaultdict
@@ -18,6 +19,7 @@ from boxoffice.bi.databases import CLICKHOUSE_DATABASE_UUID
 from contracts.settings import Settings
 from tests.integration.superset.charts_api import (
     bundle_objects,
+    chart_id,
     chart_rows,
     clickhouse_rows,
 )
@@ -84,7 +86,7 @@ def test_dashboards_refresh_and_filter_as_designed(festival: Festival,
     charts = admin.request("GET", "/api/v1/dashboard/acl-all-stars/charts")["result"]
     assert len(charts) == 4
     charts = admin.request("GET", "/api/v1/dashboard/live-box-office/charts")["result"]
-    assert len(charts) == 7
+    assert len(charts) == 8
 
 
 def test_saved_queries_run_in_sql_lab(festival: Festival, superset: Settings,
@@ -116,6 +118,9 @@ def test_ticket_sales_over_time_per_month(festival: Festival, superset: Settings
             FROM fact_ticket_sales GROUP BY 1 HAVING tickets != 0""")},
         "tickets per month")
     assert sum(found.values()) >= len(festival.history())
+    # bars: a line would join the last month of one festival to the first of the next
+    chart = admin.request("GET", f"/api/v1/chart/{chart_id(admin, 'Ticket sales over time')}")
+    assert chart["result"]["viz_type"] == "echarts_timeseries_bar"
 
 
 def test_ticket_sales_per_venue_ranked(festival: Festival, superset: Settings,
@@ -192,6 +197,39 @@ def test_live_per_minute(festival: Festival, superset: Settings, admin: Superset
             GROUP BY 1 HAVING sum(sign) != 0 OR value != 0""")},
         chart)
     assert found, f"{chart} shows nothing although live sales were written"
+
+
+RUSH = "On-sale rush (tickets per 10 s, last 15 min)"
+
+
+def test_on_sale_rush_per_ten_seconds_follows_a_sale_and_its_refund(
+        festival: Festival, superset: Settings, admin: SupersetClient) -> None:
+    def shown() -> dict[float, float]:
+        return {r["ten_seconds"]: r["sum_tickets"] for r in chart_rows(admin, RUSH)}
+
+    def truth() -> dict[float, float]:
+        return {_ms(at): float(tickets) for at, tickets in clickhouse_rows(superset, """
+            SELECT toUnixTimestamp(toStartOfInterval(purchase_date, INTERVAL 10 SECOND)),
+                   sum(sign) AS tickets
+            FROM fact_ticket_sales
+            WHERE purchase_date >= toStartOfInterval(now64(6) - INTERVAL 15 MINUTE,
+                                                     INTERVAL 10 SECOND)
+            GROUP BY 1 HAVING tickets != 0 OR sum(sign * ticket_price) != 0""")}
+
+    _agree(shown, truth, RUSH)
+    now = datetime.now(UTC)
+    bucket = _ms(int(now.timestamp()) // 10 * 10)
+    this_year = min((p for p in festival.performances.values() if p.year == now.year),
+                    key=lambda p: p.id)
+    sold = [festival.ticket(this_year, now) for _ in range(3)]
+    before = shown().get(bucket, 0.0)
+    write_facts(superset, sold)
+    wait_until(lambda: shown().get(bucket) == before + 3, deadline_seconds=EVENTUALLY_SECONDS,
+               what="the rush's current 10 seconds to count the 3 tickets just sold")
+    refund = dataclasses.replace(sold[0], sign=-1, version=sold[0].version + 1)
+    write_facts(superset, [refund])
+    wait_until(lambda: shown().get(bucket) == before + 2, deadline_seconds=EVENTUALLY_SECONDS,
+               what="the refund to lower the bar of the 10 seconds the ticket was sold in")
 
 
 @pytest.mark.parametrize(("chart", "metric", "measure"), [

@@ -4,17 +4,22 @@ truth computed in Python, and retried batches change nothing (in-process ClickHo
 from __future__ import annotations
 
 import json
+import random
 import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import yaml
 
 from contracts.columns import exact_amount
+from contracts.facts import FactRow
 from contracts.settings import REPO_ROOT
 from tests.unit.warehouse.warehouse_chdb import fact_lines, insert_lines, migrated_database
 from warehouse.executor import ChdbExecutor
 from warehouse.readback import Aggregates, read_aggregates
-from warehouse.synthetic import Truth, Workload
+from warehouse.synthetic import Truth, Workload, iso
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +230,39 @@ def test_sell_through_follows_moves_refunds_and_corrections(executor: ChdbExecut
                              f"FROM {database}.sell_through WHERE tickets_sold > 0")
     assert percents and all(abs(float(pct) - 100 * int(t) / int(c)) <= 0.05 + 1e-9
                             for t, c, pct in percents)  # one decimal
+
+
+def test_on_sale_rush_counts_the_last_15_minutes_by_ten_seconds(executor: ChdbExecutor
+                                                                ) -> None:
+    """The scripted history moved to the last 25 minutes: per 10 seconds of purchase time,
+    the tickets still sold and their revenue after corrections and refunds; purchases
+    older than 15 minutes are left out (none lies within a minute of that edge)."""
+    database = migrated_database(executor)
+    workload = Workload(seed=29)
+    workload.add_dimensions()
+    deltas = workload.script(1500)
+    now = datetime.now(UTC)
+    rng = random.Random(5)
+    bought: dict[int, datetime] = {}
+
+    def recent(row: FactRow) -> FactRow:
+        ago = rng.uniform(5, 14 * 60) if rng.random() < 0.7 else rng.uniform(16 * 60, 25 * 60)
+        at = bought.setdefault(row.ticket_id, now - timedelta(seconds=ago))
+        return replace(row, purchase_date=iso(at))
+
+    for table, lines in workload.dimension_lines().items():
+        insert_lines(executor, database, table, lines)
+    insert_lines(executor, database, "fact_ticket_sales",
+                 fact_lines([recent(row) for row in deltas]))
+    expected: dict[str, tuple[int, Decimal]] = {}
+    for ticket_id, row in workload.truth().current.items():
+        at = bought[ticket_id]
+        if at < now - timedelta(minutes=15):
+            continue
+        bucket = f"{at:%Y-%m-%d %H:%M:}{at.second - at.second % 10:02d}"
+        tickets, revenue = expected.get(bucket, (0, Decimal(0)))
+        expected[bucket] = (tickets + 1, revenue + Decimal(exact_amount(row.ticket_price)))
+    found = {str(at): (int(tickets), Decimal(revenue)) for at, tickets, revenue in executor.rows(
+        f"SELECT ten_seconds, tickets, revenue FROM {database}.on_sale_rush")}
+    assert len(expected) > 20
+    assert found == expected

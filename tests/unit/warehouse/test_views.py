@@ -124,6 +124,7 @@ CHANGED_SINCE = {
     "`signed_price` Decimal(18, 2)": "`signed_price` Int64",
     "toFloat64(a.revenue) / a.tickets": "a.revenue / a.tickets",
     ", `cdc_ts_ms` Int64 DEFAULT -1)": ")",
+    ", INDEX ix_purchase_date purchase_date TYPE minmax GRANULARITY 1": "",
     **{f"SELECT * EXCEPT (version, is_deleted, source_ts_ms, ingested_at) FROM "
        f"live.dim_{table} FINAL": f"SELECT {columns} FROM live.dim_{table} FINAL"
        for table, columns in (("bands", "id, name, fee"), ("venues", "id, name, capacity"),
@@ -131,13 +132,14 @@ CHANGED_SINCE = {
 }
 """What changed since in the tables (0013: a band's fee may be NULL; 0014: prices and
 revenue to the cent, and the average price stays a float; 0015: heartbeats carry their
-Kafka time) and in the
+Kafka time; 0016: the facts' purchase_date index) and in the
 dimensions' views (every column but the bookkeeping, so columns added at the source
 show: the views' column lists stay the same); undone before the schemas are compared."""
 
 
-ADDED_SINCE = {"sell_through"}
-"""Views added since (the live dashboard's sell-through); left out before comparing."""
+ADDED_SINCE = {"sell_through", "on_sale_rush"}
+"""Views added since (the live dashboard's sell-through and on-sale rush); left out
+before comparing."""
 
 
 def undo_changes_since(schema: list[list[str]]) -> list[list[str]]:

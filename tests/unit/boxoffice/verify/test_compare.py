@@ -6,7 +6,7 @@ import datetime as dt
 
 from boxoffice.verify.checks import BY_NAME, CHECKS
 from boxoffice.verify.compare import compare, compare_settled, sum_by
-from boxoffice.verify.run import window_start_for
+from boxoffice.verify.windows import rush_start_for, window_start_for
 
 PERF = BY_NAME["sales_by_performance"]
 BANDS = BY_NAME["dim_bands"]
@@ -68,6 +68,11 @@ def test_sum_by_rolls_up_to_a_coarser_key() -> None:
 def test_window_start_is_a_whole_utc_minute() -> None:
     now = dt.datetime(2024, 5, 1, 12, 30, 45, 123, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     assert window_start_for(now, 60) == dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC)
+
+
+def test_rush_window_starts_on_whole_ten_seconds_fourteen_minutes_back() -> None:
+    now = dt.datetime(2024, 5, 1, 12, 30, 47, 123, tzinfo=dt.UTC)
+    assert rush_start_for(now) == dt.datetime(2024, 5, 1, 12, 16, 40, tzinfo=dt.UTC)
 
 
 def test_every_check_has_a_unique_name_and_columns() -> None:
