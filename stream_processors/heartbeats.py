@@ -7,10 +7,12 @@ visible exactly when the facts committed before it do, and freshness measures th
 ticket takes. Each record names its join partition; the honest freshness is the newest
 heartbeat of the *slowest* partition (`boxoffice.status.freshness`).
 
-The record the warehouse stores is ``{"source_ts_ms", "heartbeat_ts", "processed_ts_ms",
-"join_partition", "cdc_ts_ms"}``: the commit at the source, the CDC record's Kafka
-timestamp, and when the join wrote the facts before it, so ClickHouse can tell, with its
-own insert time, how long each hop took (`boxoffice.status.freshness`).
+The record the warehouse stores is ``{"source_ts_ms", "source_lsn", "heartbeat_ts",
+"processed_ts_ms", "join_partition", "cdc_ts_ms"}``: the commit at the source and its WAL
+position (what the live dashboard's "as of" names: every change committed before it is
+in), the CDC record's Kafka timestamp, and when the join wrote the facts before it, so
+ClickHouse can tell, with its own insert time, how long each hop took
+(`boxoffice.status.freshness`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,6 @@ def parse_heartbeat(key: bytes | None, value: bytes | None, cdc_ts_ms: int = -1
 
 def heartbeat_record(beat: Beat, *, join_partition: int, now_ms: int) -> bytes:
     """The heartbeats-topic record a join partition writes for a beat it processed."""
-    return orjson.dumps({"source_ts_ms": beat.source_ts_ms,
+    return orjson.dumps({"source_ts_ms": beat.source_ts_ms, "source_lsn": beat.lsn,
                          "heartbeat_ts": beat.heartbeat_ts, "processed_ts_ms": now_ms,
                          "join_partition": join_partition, "cdc_ts_ms": beat.cdc_ts_ms})

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from boxoffice.verify import verify_until
 from connectors.seed import seed
+from connectors.slot import current_lsn
 from connectors.traffic import run_workload
 from contracts.settings import Settings
+from tests.integration.superset.charts_api import clickhouse_rows
 
 CATCH_UP_SECONDS = 240.0
 
@@ -31,3 +33,10 @@ def test_history_and_live_changes_reconcile(running_pipeline: Settings) -> None:
 
     assert report.ok, _explain(report)
     assert {r.name for r in report.results} >= {"sales_by_performance", "dq_table_counts"}
+    assert report.result("on_sale_rush").rows_compared > 0  # the workload sold just now
+
+    # the live dashboard's "as of": a heartbeat's real commit, at a WAL position the
+    # source has written
+    (as_of,) = clickhouse_rows(settings, "SELECT as_of_lsn FROM pipeline_freshness")[0]
+    high, low = (int(part, 16) for part in str(as_of).split("/"))
+    assert 0 < (high << 32) + low <= current_lsn(settings)

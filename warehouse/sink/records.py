@@ -230,7 +230,7 @@ def decode_heartbeat(_key: bytes | None, value: bytes | None) -> bytes:
         "heartbeat_ts": _timestamp(data.get("heartbeat_ts"), "heartbeat_ts"),
         "processed_ts_ms": _int(data, "processed_ts_ms"),
     }
-    for optional in ("join_partition", "cdc_ts_ms"):  # absent: the column's default, -1
+    for optional in ("join_partition", "cdc_ts_ms", "source_lsn"):  # absent: default -1
         if optional in data:
             row[optional] = _int(data, optional)
     return json.dumps(row, separators=(",", ":")).encode()

@@ -4,14 +4,23 @@
 -- transaction as its facts, naming itself in join_partition. Rows without a partition
 -- (-1, written by processors that did not route heartbeats) count only until
 -- partitioned rows exist.
+--
+-- The same heartbeat is the live dashboard's "as of": every source commit up to
+-- `newest_source_heartbeat`, at WAL position `as_of_lsn` (PostgreSQL's X/Y text; NULL for
+-- heartbeats stored before they carried it), is in the numbers.
 CREATE OR REPLACE VIEW {database}.pipeline_freshness AS
 SELECT
     sum(n) AS heartbeats,
     fromUnixTimestamp64Milli(min(newest), 'UTC') AS newest_source_heartbeat,
-    (toUnixTimestamp64Milli(now64(3)) - min(newest)) / 1000.0 AS freshness_seconds
+    (toUnixTimestamp64Milli(now64(3)) - min(newest)) / 1000.0 AS freshness_seconds,
+    argMin(newest_lsn, newest) AS lsn,
+    if(lsn < 0, NULL,
+       concat(replaceRegexpOne(hex(toUInt32(intDiv(lsn, 4294967296))), '^0+(.)', '\\1'), '/',
+              replaceRegexpOne(hex(toUInt32(lsn % 4294967296)), '^0+(.)', '\\1'))) AS as_of_lsn
 FROM
 (
-    SELECT join_partition, count() AS n, max(source_ts_ms) AS newest
+    SELECT join_partition, count() AS n, max(source_ts_ms) AS newest,
+           argMax(source_lsn, source_ts_ms) AS newest_lsn
     FROM {database}.heartbeats
     WHERE join_partition >= (SELECT if(countIf(join_partition >= 0) > 0, 0, -1)
                              FROM {database}.heartbeats)

@@ -149,12 +149,16 @@ def write_facts(settings: Settings, rows: list[FactRow]) -> None:
         writer.close()
 
 
-def write_heartbeat(settings: Settings, *, at: datetime | None = None) -> int:
+def write_heartbeat(settings: Settings, *, at: datetime | None = None,
+                    lsn: int | None = None) -> int:
     """A source heartbeat as the sink stores it; returns its source_ts_ms."""
     moment = at or datetime.now(UTC)
     source_ts_ms = int(moment.timestamp() * 1000)
-    line = json.dumps({"source_ts_ms": source_ts_ms, "heartbeat_ts": iso(moment),
-                       "processed_ts_ms": source_ts_ms}).encode()
+    record: dict[str, object] = {"source_ts_ms": source_ts_ms, "heartbeat_ts": iso(moment),
+                                 "processed_ts_ms": source_ts_ms}
+    if lsn is not None:
+        record["source_lsn"] = lsn
+    line = json.dumps(record).encode()
     writer = ClickHouseWriter(settings=settings)
     try:
         writer.insert("heartbeats", [line], f"dashboards-test:heartbeat:{uuid.uuid4().hex}")

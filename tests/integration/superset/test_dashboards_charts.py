@@ -86,7 +86,7 @@ def test_dashboards_refresh_and_filter_as_designed(festival: Festival,
     charts = admin.request("GET", "/api/v1/dashboard/acl-all-stars/charts")["result"]
     assert len(charts) == 4
     charts = admin.request("GET", "/api/v1/dashboard/live-box-office/charts")["result"]
-    assert len(charts) == 8
+    assert len(charts) == 9
 
 
 def test_saved_queries_run_in_sql_lab(festival: Festival, superset: Settings,

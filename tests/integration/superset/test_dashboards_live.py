@@ -67,3 +67,18 @@ def test_freshness_drops_when_a_heartbeat_arrives(festival: Festival, superset: 
 
     wait_until(fresher, deadline_seconds=TWO_REFRESH_INTERVALS_SECONDS, poll=1.0,
                what="the freshness big number to drop after a heartbeat")
+
+
+def test_as_of_names_the_newest_heartbeats_commit_and_lsn(festival: Festival,
+                                                          superset: Settings,
+                                                          admin: SupersetClient) -> None:
+    lsn = (0x2 << 32) + 0xABC0
+    committed_ms = write_heartbeat(superset, lsn=lsn)
+
+    def shown() -> bool:
+        (row,) = chart_rows(admin, "As of (source commits included)")
+        return bool(row["newest_source_heartbeat"] == committed_ms
+                    and row["as_of_lsn"] == "2/ABC0")
+
+    wait_until(shown, deadline_seconds=TWO_REFRESH_INTERVALS_SECONDS, poll=1.0,
+               what="the As of tile to name the heartbeat's commit time and LSN 2/ABC0")

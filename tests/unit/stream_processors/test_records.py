@@ -96,7 +96,7 @@ def test_heartbeats_travel_the_join_topic_and_are_stamped_per_partition() -> Non
     assert decode(encode_beat(beat)) == beat
     assert decode_values(encode_beat(beat)) == beat
     assert json.loads(heartbeat_record(beat, join_partition=2, now_ms=456)) == {
-        "source_ts_ms": 123, "heartbeat_ts": "2022-10-07T19:00:00.000000Z",
+        "source_ts_ms": 123, "source_lsn": 88, "heartbeat_ts": "2022-10-07T19:00:00.000000Z",
         "processed_ts_ms": 456, "join_partition": 2, "cdc_ts_ms": 300}
     # a beat on the join topic from before the Kafka time travelled: unknown (-1)
     older = json.dumps(["heartbeat", 0, "u", [beat.heartbeat_ts], 88, 123]).encode()

@@ -54,6 +54,9 @@ def test_heartbeat() -> None:
     assert json.loads(decode_heartbeat(None, raw))["source_ts_ms"] == 5
     hops = raw[:-1] + b', "join_partition": 1, "cdc_ts_ms": 7}'
     assert json.loads(decode_heartbeat(None, hops))["cdc_ts_ms"] == 7
+    assert "source_lsn" not in json.loads(decode_heartbeat(None, hops))  # the default, -1
+    at = raw[:-1] + b', "source_lsn": 4294967297}'
+    assert json.loads(decode_heartbeat(None, at))["source_lsn"] == 4294967297
     with pytest.raises(RecordError):
         decode_heartbeat(None, b'{"source_ts_ms": "5"}')
 
