@@ -22,9 +22,11 @@ from typing import Any
 import faust
 import orjson
 
+from contracts.metrics_http import serve_in_background
 from contracts.settings import Settings
 from stream_processors.failures import FatalWorkerError
 from stream_processors.metrics import Metrics
+from stream_processors.prometheus import worker_registry
 from stream_processors.runner import Runner
 
 log = logging.getLogger("boxoffice.processors")
@@ -74,6 +76,9 @@ def create_app(settings: Settings, *, worker_index: int = 0) -> tuple[faust.App,
 
     @app.task
     async def start_runner() -> None:
+        serve_in_background(settings, worker_registry(metrics),
+                            settings.processors_metrics_port + worker_index,
+                            setting="BOXOFFICE_PROCESSORS_METRICS_PORT")
         loop = asyncio.get_running_loop()
         threading.Thread(target=work, args=(loop,), name="processors-runner",
                          daemon=True).start()

@@ -22,6 +22,8 @@ PORT_FIELDS = (
     "superset_port",
     "faust_web_port",
     "metrics_port",
+    "processors_metrics_port",
+    "sink_metrics_port",
 )
 
 

@@ -17,11 +17,12 @@ app = typer.Typer(no_args_is_help=True,
 def serve_command() -> None:
     """Serve GET /metrics on bind_host:metrics_port, basic auth with metrics_user and
     metrics_password (generated into the state directory's secrets.json), until Ctrl-C."""
-    from boxoffice.metrics.server import PATH, metrics_server
+    from boxoffice.metrics.server import pipeline_metrics_server
+    from contracts.metrics_http import PATH
 
     s = settings()
     try:
-        server = metrics_server(s)
+        server = pipeline_metrics_server(s)
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise

@@ -176,6 +176,12 @@ class MetricsSettings(BaseModel):
     """The Prometheus endpoint of the whole pipeline (`boxoffice metrics serve`)."""
 
     metrics_port: int = 9464
+    processors_metrics_port: int = Field(
+        default=9470, description="each processors worker serves its own /metrics on this "
+        "port plus its worker index")
+    sink_metrics_port: int = Field(
+        default=9490, description="each sink process serves its own /metrics on this port "
+        "plus its sink index")
     metrics_user: str = "prometheus"
     metrics_password: SecretStr | None = None
     """Basic auth on `/metrics`: what the pipeline's health says about its source (the

@@ -4,7 +4,8 @@ are those `boxoffice status` reports (docs/operations.md, 'Prometheus metrics').
 Scraped twice, a few heartbeats apart, with the pipeline reconciled and idle: dead letters
 per origin and pending joins equal status's; the sink's row counter and the hop
 histograms only grow between the scrapes; every hop has observations; the last verify is
-the one `seeded_and_exact` just ran.
+the one `seeded_and_exact` just ran. Then each processors worker and sink process is
+scraped on its own port.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from boxoffice.metrics.server import PATH, metrics_server
+from boxoffice.metrics.server import pipeline_metrics_server
 from boxoffice.status.collect import collect_status
+from contracts.metrics_http import PATH
 from contracts.settings import Settings
 from tests.e2e.flow import seeded_and_exact
 from tests.support.waiting import wait_until
@@ -28,7 +30,7 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 @pytest.fixture
 def endpoint(running_pipeline: Settings) -> Iterator[str]:
-    server = metrics_server(running_pipeline)  # the test settings' own free port
+    server = pipeline_metrics_server(running_pipeline)  # the test settings' own free port
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
@@ -92,3 +94,34 @@ def test_metrics_require_credentials_and_agree_with_status(
         mean = value(second, "boxoffice_hop_latency_seconds_sum", hop=hop) / \
             hop_count(second, hop)
         assert 0 <= mean < 30, (hop, mean)
+    each_worker_and_sink_process_serves_its_own_metrics(settings)
+
+
+def each_worker_and_sink_process_serves_its_own_metrics(settings: Settings) -> None:
+    """Every processors worker and every sink process answers /metrics on its own port
+    (base + index), behind the same credentials, with numbers that fall between two
+    status readings."""
+    host = settings.bind_host
+    workers = [f"http://{host}:{settings.processors_metrics_port + i}{PATH}"
+               for i in range(settings.faust_workers)]
+    sinks = [f"http://{host}:{settings.sink_metrics_port + i}{PATH}"
+             for i in range(settings.sink_processes)]
+    for url in workers + sinks:
+        assert requests.get(url, timeout=10).status_code == 401, url
+
+    before = collect_status(settings)
+    scraped = [scrape(settings, url) for url in workers + sinks]
+    after = collect_status(settings)
+    merged: Samples = {key: v for samples in scraped for key, v in samples.items()}
+
+    def total(name: str) -> float:
+        return sum(v for (n, _), v in merged.items() if n == name)
+
+    assert total("boxoffice_processors_facts_out_total") > 0  # the history went through
+    assert total("boxoffice_processors_pending_joins") == \
+        after.section("processors").data["pending_joins"]
+    assert total("boxoffice_processors_stopped_tables") == 0
+    assert before.section("sink").data["rows_total"] \
+        <= total("boxoffice_sink_process_rows_total") \
+        <= after.section("sink").data["rows_total"]
+    assert total("boxoffice_sink_process_clickhouse_up") == settings.sink_processes

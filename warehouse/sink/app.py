@@ -10,10 +10,12 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
+from contracts.metrics_http import serve_in_background
 from contracts.settings import Settings
 from warehouse.sink.dead_letters import DeadLetters
 from warehouse.sink.metrics import SinkMetrics, metrics_path, write_metrics
 from warehouse.sink.previous import StoredValues
+from warehouse.sink.prometheus import sink_registry
 from warehouse.sink.routes import Route, routes
 from warehouse.sink.runner import Sink
 from warehouse.sink.writer import ClickHouseWriter, writer_client
@@ -82,4 +84,8 @@ def run_sink(settings: Settings, **kwargs: Any) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    build_sink(settings, **kwargs).run(stop)
+    sink = build_sink(settings, **kwargs)
+    serve_in_background(settings, sink_registry(sink.metrics, settings.sink_index),
+                        settings.sink_metrics_port + settings.sink_index,
+                        setting="BOXOFFICE_SINK_METRICS_PORT")
+    sink.run(stop)

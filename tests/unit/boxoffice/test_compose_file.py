@@ -132,7 +132,7 @@ def test_env_file_holds_the_generated_credentials(env: dict[str, str], tmp_path:
     )
 
 
-def test_prometheus_scrapes_the_metrics_service_with_the_metrics_user() -> None:
+def test_prometheus_scrapes_the_metrics_services_with_the_metrics_user() -> None:
     import yaml
 
     from contracts.settings import Settings
@@ -142,9 +142,13 @@ def test_prometheus_scrapes_the_metrics_service_with_the_metrics_user() -> None:
     assert metrics["command"] == ["boxoffice", "metrics", "serve"]
     assert "ports" not in metrics  # reached by name inside the network only
     port = metrics["environment"]["BOXOFFICE_METRICS_PORT"]
+    workers = services["processors"]["environment"]["BOXOFFICE_PROCESSORS_METRICS_PORT"]
+    sink = services["sink"]["environment"]["BOXOFFICE_SINK_METRICS_PORT"]
+    assert all("ports" not in services[name] for name in ("processors", "sink"))
     config = yaml.safe_load((COMPOSE_FILE.parent / "deploy" / "prometheus.yml").read_text())
     (job,) = config["scrape_configs"]
-    assert job["static_configs"][0]["targets"] == [f"metrics:{port}"]
+    assert job["static_configs"][0]["targets"] == [
+        f"metrics:{port}", f"processors:{workers}", f"sink:{sink}"]
     assert job["basic_auth"]["username"] == Settings.model_fields["metrics_user"].default
     prometheus = services["prometheus"]
     script = prometheus["entrypoint"][-1]

@@ -15,9 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from boxoffice.metrics.families import status_families, verify_families
 from boxoffice.metrics.hops import HopHistograms
-from boxoffice.metrics.server import metrics_app
 from boxoffice.status.model import OK, UNHEALTHY, Section, StatusReport
 from boxoffice.verify.last import LastVerify
+from contracts.metrics_http import metrics_app
 
 
 class CountingCollector:

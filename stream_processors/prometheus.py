@@ -1,0 +1,61 @@
+"""A worker's own numbers for Prometheus (`/metrics` on `processors_metrics_port` plus the
+worker index): what its JSON page shows, as metric families labelled by worker, so a
+scrape tells which worker lags, holds pending joins or stopped a table.
+Listed in docs/operations.md ('Prometheus metrics')."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from stream_processors.metrics import Metrics
+
+COUNTERS = (
+    ("events_in", "CDC records this worker routed"),
+    ("facts_out", "Signed fact rows this worker's join wrote"),
+    ("duplicates", "Changes the join dropped as already applied (by LSN)"),
+    ("dead_letters", "Records this worker sent to the dead-letter topic"),
+    ("heartbeats", "Source heartbeats this worker routed"),
+    ("rebalances", "Partition assignments this worker received"),
+    ("recoveries", "Batches rolled back and retried after a Kafka failure"),
+)
+
+
+class WorkerCollector(Collector):
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self.metrics.snapshot()
+        worker = [str(snapshot["worker"])]
+        for name, documentation in COUNTERS:
+            family = CounterMetricFamily(f"boxoffice_processors_{name}", documentation,
+                                         labels=["worker"])
+            family.add_metric(worker, float(snapshot[name]))
+            yield family
+        pending = GaugeMetricFamily("boxoffice_processors_pending_joins",
+                                    "Tickets waiting in this worker's join for their "
+                                    "purchase or performance", labels=["worker"])
+        pending.add_metric(worker, float(snapshot["pending_joins"]))
+        yield pending
+        lag = GaugeMetricFamily("boxoffice_processors_consumer_lag_records",
+                                "Records not yet read, per partition this worker owns",
+                                labels=["worker", "partition"])
+        for partition, records in snapshot["consumer_lag_by_partition"].items():
+            lag.add_metric([*worker, partition], float(records))
+        yield lag
+        stopped = GaugeMetricFamily("boxoffice_processors_stopped_tables",
+                                    "CDC partitions this worker stopped on a source schema "
+                                    "change (`boxoffice status` names the fix)",
+                                    labels=["worker"])
+        stopped.add_metric(worker, float(len(snapshot["stopped_tables"])))
+        yield stopped
+
+
+def worker_registry(metrics: Metrics) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(WorkerCollector(metrics))
+    return registry
