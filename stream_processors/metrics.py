@@ -28,6 +28,9 @@ class Metrics:
     lag_by_partition: dict[str, int] = field(default_factory=dict)
     stopped_tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     """CDC partition ("topic[p]") -> why it stopped (`contracts.columns`) and where."""
+    source_went_back: dict[str, Any] | None = None
+    """Set (once, until a restart) when a heartbeat came at a lower LSN than the one
+    before it: where, both LSNs and the fix (`route_stage.RouteStage._check_order`)."""
     rate_in: float = 0.0
     rate_out: float = 0.0
     _last: tuple[float, int, int] = field(default_factory=lambda: (time.monotonic(), 0, 0))
@@ -70,4 +73,5 @@ class Metrics:
             "consumer_lag": sum(lag.values()),
             "consumer_lag_by_partition": lag,
             "stopped_tables": dict(self.stopped_tables),
+            "source_went_back": self.source_went_back,
         }

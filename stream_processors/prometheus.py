@@ -53,6 +53,12 @@ class WorkerCollector(Collector):
                                     labels=["worker"])
         stopped.add_metric(worker, float(len(snapshot["stopped_tables"])))
         yield stopped
+        went_back = GaugeMetricFamily("boxoffice_processors_source_went_back",
+                                      "1 once a heartbeat came at a lower LSN than the one "
+                                      "before it: the source's WAL went back (`boxoffice "
+                                      "status` names the fix)", labels=["worker"])
+        went_back.add_metric(worker, 1.0 if snapshot["source_went_back"] else 0.0)
+        yield went_back
 
 
 def worker_registry(metrics: Metrics) -> CollectorRegistry:

@@ -36,6 +36,14 @@ from stream_processors.wiring import RouteWiring
 
 log = logging.getLogger("boxoffice.processors")
 
+RESTORED_FIX = ("stop writing to the source and follow docs/source.md, 'Source restored': "
+                "capture it afresh into new topics and rebuild with `boxoffice replay cdc`")
+
+
+def lsn_text(lsn: int) -> str:
+    """PostgreSQL's X/Y notation of a WAL position."""
+    return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
+
 
 class RouteStage:
     def __init__(self, *, wiring: RouteWiring, consumer: Any, producer: RouterProducer,
@@ -52,6 +60,8 @@ class RouteStage:
         self._column_maps = wiring.column_maps
         self._stopped: dict[tuple[str, int], int] = {}
         """Partitions stopped by a source schema change -> the offset they stopped at."""
+        self._newest_beat: dict[tuple[str, int], tuple[int, int]] = {}
+        """Heartbeat partition -> (offset, LSN) of the newest heartbeat read from it."""
 
     def process(self, messages: Sequence[Any]) -> None:
         """Send one batch to the join topic; `finish` then commits it."""
@@ -96,6 +106,7 @@ class RouteStage:
                     kind, stamp = message.timestamp()
                     beat = parse_heartbeat(message.key(), value, stamp if kind else -1)
                     if beat is not None:
+                        self._check_order(tp, offset, beat.lsn)
                         self._metrics.heartbeats += 1
                         record = encode_beat(beat)
                         for p in everywhere:
@@ -119,6 +130,27 @@ class RouteStage:
                 # a parser's bug must not stop the worker on the same record at every
                 # restart: the record is a dead letter
                 self._dead(message, f"cannot be parsed ({type(exc).__name__}: {exc})")
+
+    def _check_order(self, tp: tuple[str, int], offset: int, lsn: int) -> None:
+        """A heartbeat written after another but at a lower LSN: the source's WAL went
+        back (a restore, a failover to an older replica, a capture replayed into these
+        topics). The join keeps each row's last LSN and drops every change at or below
+        it, so from here on changes would vanish without a word: say so, loudly, until
+        restarted. A rewind reads older offsets again; only a later offset counts."""
+        newest = self._newest_beat.get(tp)
+        if newest is not None and offset <= newest[0]:
+            return
+        self._newest_beat[tp] = (offset, lsn)
+        if newest is None or lsn >= newest[1] or self._metrics.source_went_back:
+            return
+        details = {"topic": tp[0], "partition": tp[1], "offset": offset,
+                   "lsn": lsn_text(lsn), "after_lsn": lsn_text(newest[1]),
+                   "fix": RESTORED_FIX}
+        self._metrics.source_went_back = details
+        log.error("the source went back in time: the heartbeat at %s[%d] offset %d has "
+                  "LSN %s, after LSN %s. The join drops every change at or below the "
+                  "LSNs it has seen, so changes made since are not counted. Fix: %s",
+                  tp[0], tp[1], offset, details["lsn"], details["after_lsn"], RESTORED_FIX)
 
     def _stop(self, tp: tuple[str, int], offset: int, exc: SourceSchemaChanged,
               first: dict[tuple[str, int], int], last: dict[tuple[str, int], int]) -> None:

@@ -51,6 +51,11 @@ def processors_section(settings: Settings) -> Section:
             snapshots.append(response.json())
         except (requests.RequestException, ValueError):
             missing.append(url)
+    return judge(snapshots, missing)
+
+
+def judge(snapshots: list[dict[str, Any]], missing: list[str]) -> Section:
+    """The section from the workers' snapshots and the pages that did not answer (pure)."""
     if not snapshots:
         return Section(name="processors", state=DOWN,
                        summary="no Faust worker answers its metrics page",
@@ -59,6 +64,17 @@ def processors_section(settings: Settings) -> Section:
     totals = summarise(snapshots)
     stopped = {partition: details for s in snapshots
                for partition, details in (s.get("stopped_tables") or {}).items()}
+    went_back = next((s["source_went_back"] for s in snapshots if s.get("source_went_back")),
+                     None)
+    if went_back:
+        return Section(name="processors", state=UNHEALTHY,
+                       summary=f"THE SOURCE WENT BACK IN TIME: a heartbeat at LSN "
+                               f"{went_back['lsn']} came after LSN {went_back['after_lsn']}; "
+                               "the join drops every change at or below the LSNs it has "
+                               f"seen, so new changes are not counted. Fix: "
+                               f"{went_back['fix']}",
+                       data={"workers_up": len(snapshots), "source_went_back": went_back,
+                             "workers_expected": len(snapshots) + len(missing), **totals})
     if stopped:
         return Section(name="processors", state=UNHEALTHY,
                        summary=f"running; {stopped_summary(stopped)}",
