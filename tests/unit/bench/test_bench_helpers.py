@@ -59,3 +59,16 @@ def test_the_page_shows_an_unmet_history_target(tmp_path: Path,
         "load_avg_1m_start": 3.0, "load_avg_1m_end": 4.0}))
     page = report.render()
     assert "not within 900 s | **no**" in page
+
+
+def test_source_overhead_calls_a_ratio_inside_its_spread_inconclusive() -> None:
+    from bench.bench_source_overhead import judge
+
+    noisy = judge([0.95, 1.05, 0.98, 1.02, 0.99, 1.01, 0.97, 1.03, 1.0, 0.96], target=0.97)
+    assert noisy["verdict"] == "inconclusive"  # a 0.5 % effect inside a 5 % spread
+    steady_cost = judge([0.90, 0.91, 0.89, 0.92, 0.90, 0.91, 0.90, 0.90, 0.91, 0.89],
+                        target=0.97)
+    assert (steady_cost["verdict"], steady_cost["ratio_median"]) == ("not met", 0.9)
+    cheap = judge([0.99, 0.995, 0.99, 0.992, 0.991, 0.99, 0.993, 0.99, 0.991, 0.99],
+                  target=0.97)
+    assert cheap["verdict"] == "met"
