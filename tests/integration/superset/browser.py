@@ -6,6 +6,7 @@ otherwise call home for switched off, so a test run touches nothing but Superset
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ def chromium() -> Iterator[webdriver.Chrome]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={WINDOW[0]},{WINDOW[1]}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     try:
         yield driver
@@ -65,3 +67,17 @@ def screenshot(driver: WebDriver, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))
     return path
+
+
+BLOCKED_TELEMETRY = re.compile(r"gateway\.scarf\.sh/pixel/.*violates the following Content "
+                               r"Security Policy")
+"""Superset 4.1 renders its telemetry pixel whatever the configuration says; our Content
+Security Policy blocks it (nothing leaves the machine), and Chromium reports the block."""
+
+
+def console_errors(driver: WebDriver) -> list[str]:
+    """The page's console errors since the last call (Chromium hands each entry once),
+    but for the telemetry pixel our policy blocks on purpose."""
+    return [message for entry in driver.get_log("browser")
+            if entry.get("level") == "SEVERE"
+            and not BLOCKED_TELEMETRY.search(message := str(entry.get("message", "")))]

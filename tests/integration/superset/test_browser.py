@@ -1,5 +1,7 @@
 """Both dashboards in Debian's headless Chromium: sign in, open each, wait for every chart,
-save a screenshot (test-artifacts/superset/), and fail on any chart that errs or is empty.
+save a screenshot (test-artifacts/superset/), and fail on any chart that errs or is empty
+or on an error in the browser console. The live dashboard, left open, counts the tickets
+sold after it was opened.
 
 The screenshots in docs/images/ (shown in the README) are copies of these artifacts.
 """
@@ -16,8 +18,8 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from boxoffice.bi.client import SupersetClient
 from contracts.settings import REPO_ROOT, Settings
-from tests.integration.superset.browser import chromium, log_in, screenshot
-from tests.integration.superset.festival_data import Festival
+from tests.integration.superset.browser import chromium, console_errors, log_in, screenshot
+from tests.integration.superset.festival_data import Festival, write_facts
 from tests.support.waiting import wait_until
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "superset"
@@ -26,6 +28,9 @@ ERROR_SELECTOR = ".alert-danger, .ant-alert-error, [data-test='error-tooltip']"
 ERROR_WORDS = re.compile(r"Unexpected error|Error:|DB::Exception|No results were returned")
 DASHBOARDS = ("acl-all-stars", "live-box-office")
 WIDTH = 1600
+REFRESH_SECONDS = 10.0
+"""The live dashboard's refresh_frequency."""
+SOLD_WHILE_WATCHED = 9
 HEIGHT_WHILE_RENDERING = 2000
 
 
@@ -89,9 +94,38 @@ def test_dashboard_renders_every_chart_with_data(festival: Festival, superset: S
         log_in(driver, superset)
         driver.get(f"{superset.superset_url}/superset/dashboard/{slug}/")
         states = wait_for_charts(driver, expected)
+        errors = console_errors(driver)
         path = full_page_screenshot(driver, ARTIFACTS / f"{slug}.png")
         # a resize re-renders the charts: they must still all be there with data
         wait_for_charts(driver, expected)
         screenshot(driver, path)
     assert len(states) == expected > 0
     assert path.stat().st_size > 10_000
+    assert errors == [], f"the browser console shows errors: {errors}"
+
+
+def big_number(driver: WebDriver, name: str) -> int | None:
+    """The figure a big-number chart shows now, or None while it renders."""
+    for chart in driver.find_elements(By.CSS_SELECTOR, f"[data-test-chart-name='{name}']"):
+        digits = re.search(r"\d[\d,]*", chart.text.replace(name, "", 1))
+        if digits:
+            return int(digits.group(0).replace(",", ""))
+    return None
+
+
+def test_the_live_dashboard_in_the_browser_counts_new_sales_by_itself(
+        festival: Festival, superset: Settings, admin: SupersetClient) -> None:
+    """Opened once and left alone, the page shows tickets sold after it was opened: its
+    own 10 s refresh re-reads ClickHouse (what an operator watching an on-sale sees)."""
+    with chromium() as driver:
+        driver.set_window_size(WIDTH, HEIGHT_WHILE_RENDERING)
+        log_in(driver, superset)
+        driver.get(f"{superset.superset_url}/superset/dashboard/live-box-office/")
+        before = wait_until(lambda: big_number(driver, "Tickets today"),
+                            deadline_seconds=RENDER_DEADLINE_SECONDS,
+                            what="the Tickets today figure")
+        write_facts(superset, festival.live_sales(SOLD_WHILE_WATCHED, within_minutes=0))
+        wait_until(lambda: big_number(driver, "Tickets today") == before + SOLD_WHILE_WATCHED,
+                   deadline_seconds=3 * REFRESH_SECONDS, poll=1.0,
+                   what=f"the open page to count {SOLD_WHILE_WATCHED} more tickets")
+        assert console_errors(driver) == []
