@@ -45,7 +45,7 @@ class InstallationSettings(BaseModel):
     # version pins (the only place they live)
     kafka_version: str = "4.3.1"
     debezium_version: str = "3.7.0.Final"
-    superset_version: str = "4.1.4"
+    superset_version: str = "6.1.0"
     prometheus_version: str = "v3.5.0"
     """docker-compose's Prometheus (the native stack serves /metrics; scraping is yours)."""
     superset_python: str = "python3"

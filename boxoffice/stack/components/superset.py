@@ -120,6 +120,11 @@ class Superset(Component):
                 f"apache-superset=={s.superset_version}",
                 "clickhouse-connect",
                 "gunicorn",
+                # Superset 6 imports these without declaring them (4.x got both through
+                # other packages): rich in its CLI, cachetools in the engine specs
+                # (without it no database driver loads)
+                "rich",
+                "cachetools",
                 "setuptools",
             ],
             component=self.name,

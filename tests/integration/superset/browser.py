@@ -51,16 +51,36 @@ def chromium() -> Iterator[webdriver.Chrome]:
 
 
 def log_in(driver: WebDriver, settings: Settings) -> None:
-    """Sign in through Superset's login form as the admin user."""
+    """Sign in through Superset's login form as the admin user.
+
+    Superset 6 renders the form in React: its inputs have ids but no name attributes
+    (4.x's server-side form had both), and on a cold server the page may re-render
+    after the fields appear, dropping what was typed. So each poll, while the browser
+    is still on /login, fills whichever field does not hold its value and submits only
+    when both do."""
+    user = settings.superset_admin_user
+    password = settings.secret("superset_admin_password")
     driver.get(f"{settings.superset_url}/login/")
-    wait_until(lambda: driver.find_elements(By.NAME, "username"), deadline_seconds=60,
-         what="Superset's login form")
-    driver.find_element(By.NAME, "username").send_keys(settings.superset_admin_user)
-    driver.find_element(By.NAME, "password").send_keys(
-        settings.secret("superset_admin_password"))
-    driver.find_element(By.CSS_SELECTOR, "[type=submit]").click()
-    wait_until(lambda: "/login" not in driver.current_url, deadline_seconds=60,
-         what="the login to complete")
+
+    def signed_in() -> bool:
+        if "/login" not in driver.current_url:
+            return True
+        filled = 0
+        for field_id, value in (("username", user), ("password", password)):
+            fields = driver.find_elements(By.ID, field_id)
+            if not fields:
+                return False
+            if fields[0].get_attribute("value") != value:
+                fields[0].clear()
+                fields[0].send_keys(value)
+            filled += fields[0].get_attribute("value") == value
+        if filled == 2:
+            driver.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+        return False
+
+    wait_until(signed_in, deadline_seconds=120, poll=2.0, what="the login to complete",
+               explain=lambda: f"at {driver.current_url}: "
+               + " ".join(driver.find_element(By.TAG_NAME, "body").text.split())[:300])
 
 
 def screenshot(driver: WebDriver, path: Path) -> Path:
@@ -71,8 +91,9 @@ def screenshot(driver: WebDriver, path: Path) -> Path:
 
 BLOCKED_TELEMETRY = re.compile(r"gateway\.scarf\.sh/pixel/.*violates the following Content "
                                r"Security Policy")
-"""Superset 4.1 renders its telemetry pixel whatever the configuration says; our Content
-Security Policy blocks it (nothing leaves the machine), and Chromium reports the block."""
+"""Superset (4.1 and 6.1 alike) renders its telemetry pixel whatever the configuration
+says; our Content Security Policy blocks it (nothing leaves the machine), and Chromium
+reports the block."""
 
 
 def console_errors(driver: WebDriver) -> list[str]:

@@ -14,5 +14,5 @@ def execute(admin: SupersetClient, database_id: int, sql: str, schema: str, *,
     """POST /api/v1/sqllab/execute/; the raw response, refusals included."""
     return admin.raw("POST", "/api/v1/sqllab/execute/", json={
         "database_id": database_id, "sql": sql, "schema": schema, "runAsync": False,
-        "json": True, "client_id": uuid.uuid4().hex[:10], "queryLimit": limit, "tab": tab,
+        "client_id": uuid.uuid4().hex[:10], "queryLimit": limit, "tab": tab,
     })

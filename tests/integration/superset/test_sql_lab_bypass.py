@@ -1,10 +1,11 @@
 """SQL Lab cannot be talked into writing, reconfiguring or reaching out (issue 16, item 7).
 
-Superset refuses what its parser sees as DML (the database has `allow_dml = False`);
-what it lets through reaches ClickHouse as the read-only reader, whose own refusal comes
-back. Each statement of the corpus is sent both ways, through Superset's SQL Lab API and
-directly as the reader, and each must be refused with the refusal named for it: the
-reader's ClickHouse code, and through Superset either its DML check or that same code.
+Superset refuses what its parser sees as DML (the database has `allow_dml = False`) and,
+since Superset 6 (sqlglot), what its parser cannot read at all; what it lets through
+reaches ClickHouse as the read-only reader, whose own refusal comes back. Each statement
+of the corpus is sent both ways, through Superset's SQL Lab API and directly as the
+reader, and each must be refused with the refusal named for it: the reader's ClickHouse
+code, and through Superset its DML check, its parse error or that same code.
 The tables are intact afterwards. The positive control runs a plain SELECT both ways.
 """
 
@@ -30,10 +31,12 @@ ACCESS_DENIED = 497
 SYNTAX_ERROR = 62
 UNSUPPORTED_METHOD = 1
 DML = "DML_NOT_ALLOWED_ERROR"
+UNPARSED = "INVALID_SQL_ERROR"  # Superset 6 refuses what its parser cannot read
 FACTS = "{db}.fact_ticket_sales"
 
-# (statement, the reader's ClickHouse code, what Superset answers: its DML check, or the
-# ClickHouse code of the refusal it passes on, for what its parser does not see as DML)
+# (statement, the reader's ClickHouse code, what Superset answers: its DML check, its
+# parse error, or the ClickHouse code of the refusal it passes on, for what its parser
+# reads but does not see as DML)
 CORPUS: list[tuple[str, int, str]] = [
     # DML and DDL inside CTEs, behind comments, as multi-statements
     (f"WITH x AS (SELECT 1) INSERT INTO {FACTS} (ticket_id, sign) SELECT 1, 1", READONLY,
@@ -55,12 +58,12 @@ CORPUS: list[tuple[str, int, str]] = [
     ("CREATE TEMPORARY TABLE sneaky (x UInt8) ENGINE = Memory", READONLY, DML),
     ("CREATE DATABASE sneaky", READONLY, DML),
     ("DROP VIEW {db}.ticket_sales", READONLY, DML),
-    ("UNDROP TABLE {db}.gone", READONLY, DML),
+    ("UNDROP TABLE {db}.gone", READONLY, UNPARSED),
     # SETTINGS overrides
-    ("SELECT 1 SETTINGS readonly = 0", READONLY, DML),
-    ("SELECT 1 SETTINGS max_execution_time = 0", READONLY, DML),
-    # Superset appends its row LIMIT after the SETTINGS clause: a syntax error there
-    (f"SELECT count() FROM {FACTS} SETTINGS max_threads = 64", READONLY, "62"),
+    ("SELECT 1 SETTINGS readonly = 0", READONLY, UNPARSED),
+    ("SELECT 1 SETTINGS max_execution_time = 0", READONLY, UNPARSED),
+    # Superset 6 puts its row LIMIT before the SETTINGS clause, so the reader refuses it
+    (f"SELECT count() FROM {FACTS} SETTINGS max_threads = 64", READONLY, "164"),
     ("SET readonly = 0", READONLY, "164"),
     ("SET max_execution_time = 0", READONLY, "164"),
     ("SET allow_ddl = 1", READONLY, "164"),
@@ -69,11 +72,11 @@ CORPUS: list[tuple[str, int, str]] = [
     ("SYSTEM STOP MERGES", ACCESS_DENIED, "497"),
     ("SYSTEM DROP MARK CACHE", ACCESS_DENIED, "497"),
     ("SYSTEM FLUSH LOGS", ACCESS_DENIED, "497"),
-    ("KILL QUERY WHERE 1", READONLY, DML),
-    ("KILL MUTATION WHERE 1", READONLY, DML),
+    ("KILL QUERY WHERE 1", READONLY, UNPARSED),
+    ("KILL MUTATION WHERE 1", READONLY, UNPARSED),
     (f"OPTIMIZE TABLE {FACTS} FINAL", READONLY, "164"),
-    (f"DETACH TABLE {FACTS}", READONLY, DML),
-    ("DETACH DATABASE {db}", READONLY, DML),
+    (f"DETACH TABLE {FACTS}", READONLY, UNPARSED),
+    ("DETACH DATABASE {db}", READONLY, UNPARSED),
     ("ATTACH TABLE {db}.stolen FROM '/etc' (x String) ENGINE = MergeTree ORDER BY x",
      READONLY, "164"),
     ("CREATE DICTIONARY {db}.d (k UInt64, v String) PRIMARY KEY k "
@@ -113,12 +116,13 @@ def reader_code(reader: Client, sql: str) -> int | None:
 
 
 def superset_refusal(response: requests.Response) -> str | None:
-    """DML_NOT_ALLOWED_ERROR, or the ClickHouse code in the engine error; None if run."""
+    """DML_NOT_ALLOWED_ERROR, INVALID_SQL_ERROR, or the ClickHouse code in the engine
+    error; None if run."""
     if response.status_code == 200 and response.json().get("status") == "success":
         return None
     errors = response.json().get("errors") or [{}]
-    if errors[0].get("error_type") == DML:
-        return DML
+    if errors[0].get("error_type") in (DML, UNPARSED):
+        return str(errors[0]["error_type"])
     match = re.search(r"Code: (\d+)", response.text)
     return match.group(1) if match else response.text[:300]
 
