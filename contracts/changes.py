@@ -119,6 +119,17 @@ def parse_change(table: str, key: bytes | str | None,
                   origin if type(origin) is str else None)
 
 
+def lsn_text(lsn: int) -> str:
+    """An LSN as PostgreSQL writes it: the high and low 32 bits in hex, `X/Y`."""
+    return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
+
+
+def lsn_from_text(text: str) -> int:
+    """The integer of PostgreSQL's `X/Y` text (the one Debezium writes as source.lsn)."""
+    high, low = text.split("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
 def tombstone_key(key: bytes | str | None) -> int:
     """The row id of a tombstone (a key with no value): all it says is "this row is
     gone". A ChangeRecordError when the key holds no integer id."""

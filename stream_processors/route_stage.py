@@ -22,7 +22,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
 
-from contracts.changes import ChangeRecordError
+from contracts.changes import ChangeRecordError, lsn_text
 from contracts.columns import SourceSchemaChanged
 from stream_processors.changes import NO_MAP, parse_change
 from stream_processors.deadletters import dead_letter_of
@@ -38,11 +38,6 @@ log = logging.getLogger("boxoffice.processors")
 
 RESTORED_FIX = ("stop writing to the source and follow docs/source.md, 'Source restored': "
                 "capture it afresh into new topics and rebuild with `boxoffice replay cdc`")
-
-
-def lsn_text(lsn: int) -> str:
-    """PostgreSQL's X/Y notation of a WAL position."""
-    return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
 
 
 class RouteStage:

@@ -13,6 +13,7 @@ from connectors.connect_api import ConnectClient
 from connectors.errors import ConnectorError
 from connectors.failures import task_failure
 from connectors.slot import SlotState, slot_state
+from contracts.changes import lsn_text
 from contracts.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 1.5
@@ -38,8 +39,8 @@ def connector_section(settings: Settings) -> Section:
     behind = _behind(settings, client)
     if behind is not None:
         state = UNHEALTHY
-        summary += (f". THE SOURCE WENT BACK IN TIME: its WAL is at {_lsn(behind[0])}, "
-                    f"behind {_lsn(behind[1])}, which the connector already read (a restore "
+        summary += (f". THE SOURCE WENT BACK IN TIME: its WAL is at {lsn_text(behind[0])}, "
+                    f"behind {lsn_text(behind[1])}, which the connector already read (a restore "
                     "or a failover to an older replica); changes written meanwhile at LSNs "
                     f"already passed would be skipped. {BEHIND_FIX}")
     elif current.connector_state is not None and (lost or not current.slot.exists):
@@ -69,11 +70,6 @@ def _behind(settings: Settings, client: ConnectClient) -> tuple[int, int] | None
         return manage.source_behind_capture(settings, client=client)
     except Exception:  # offsets or Postgres unreadable: the other parts say why
         return None
-
-
-def _lsn(value: int) -> str:
-    """An LSN as PostgreSQL writes it (high/low 32 bits in hex)."""
-    return f"{value >> 32:X}/{value & 0xFFFFFFFF:X}"
 
 
 def _without_connect(settings: Settings, problem: str) -> Section:

@@ -11,6 +11,7 @@ from boxoffice.verify import verify_until
 from connectors.seed import seed
 from connectors.slot import current_lsn
 from connectors.traffic import run_workload
+from contracts.changes import lsn_from_text
 from contracts.settings import Settings
 from tests.integration.superset.charts_api import clickhouse_rows
 
@@ -38,5 +39,4 @@ def test_history_and_live_changes_reconcile(running_pipeline: Settings) -> None:
     # the live dashboard's "as of": a heartbeat's real commit, at a WAL position the
     # source has written
     (as_of,) = clickhouse_rows(settings, "SELECT as_of_lsn FROM pipeline_freshness")[0]
-    high, low = (int(part, 16) for part in str(as_of).split("/"))
-    assert 0 < (high << 32) + low <= current_lsn(settings)
+    assert 0 < lsn_from_text(str(as_of)) <= current_lsn(settings)

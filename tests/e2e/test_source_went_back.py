@@ -14,29 +14,16 @@ negative control).
 
 from __future__ import annotations
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from boxoffice.status.model import UNHEALTHY
 from boxoffice.status.processors import processors_section
+from contracts.changes import lsn_from_text
 from contracts.settings import Settings
 from contracts.topics import cdc_topic
 from tests.e2e.flow import seeded_and_exact
+from tests.integration.stack.kafka_clients import drain
 from tests.support.waiting import wait_until
-
-
-def first_heartbeat(settings: Settings, topic: str) -> tuple[bytes | None, bytes]:
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
-                         "group.id": "e2e-went-back", "enable.auto.commit": False,
-                         "isolation.level": "read_committed"})
-    try:
-        consumer.assign([TopicPartition(topic, 0, 0)])
-        while True:
-            message = consumer.poll(10)
-            assert message is not None, f"no heartbeat in {topic}"
-            if message.error() is None and message.value():
-                return message.key(), message.value()
-    finally:
-        consumer.close()
 
 
 def test_an_older_heartbeat_replayed_into_the_cdc_topic_is_red(
@@ -47,9 +34,9 @@ def test_an_older_heartbeat_replayed_into_the_cdc_topic_is_red(
     assert section.state != UNHEALTHY, section.summary  # the negative control
 
     topic = cdc_topic(settings, "heartbeat")
-    key, value = first_heartbeat(settings, topic)  # the oldest heartbeat still kept
+    (oldest,) = drain(settings, topic, count=1)  # the oldest heartbeat still kept
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
-    producer.produce(topic, value, key)
+    producer.produce(topic, oldest.value, oldest.key)
     assert producer.flush(30) == 0
 
     red = wait_until(lambda: (s := processors_section(settings)).state == UNHEALTHY and s,
@@ -57,6 +44,4 @@ def test_an_older_heartbeat_replayed_into_the_cdc_topic_is_red(
     assert "WENT BACK IN TIME" in red.summary, red.summary
     assert "boxoffice replay cdc" in red.summary
     went_back = red.data["source_went_back"]
-    high, low = (int(part, 16) for part in went_back["lsn"].split("/"))
-    after_high, after_low = (int(part, 16) for part in went_back["after_lsn"].split("/"))
-    assert (high << 32) + low < (after_high << 32) + after_low
+    assert lsn_from_text(went_back["lsn"]) < lsn_from_text(went_back["after_lsn"])

@@ -10,8 +10,9 @@ from typing import Any
 
 from boxoffice.status.model import UNHEALTHY
 from boxoffice.status.processors import judge
+from contracts.changes import lsn_from_text, lsn_text
 from stream_processors.metrics import Metrics
-from stream_processors.route_stage import RouteStage, lsn_text
+from stream_processors.route_stage import RouteStage
 from stream_processors.wiring import RouteWiring
 
 TOPIC = "festival.heartbeat"
@@ -92,3 +93,4 @@ def test_a_later_heartbeat_at_a_lower_lsn_is_red_and_names_the_fix() -> None:
 def test_lsn_text_is_postgresql_notation() -> None:
     assert lsn_text(0) == "0/0"
     assert lsn_text((0x1A << 32) + 0x2B3C4D5E) == "1A/2B3C4D5E"
+    assert lsn_from_text("1A/2B3C4D5E") == (0x1A << 32) + 0x2B3C4D5E
