@@ -20,6 +20,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 from contracts.settings import Settings
 
@@ -29,6 +30,13 @@ SOCKET_TIMEOUT_SECONDS = 10.0
 PATH = "/metrics"
 
 StartResponse = Callable[..., Any]
+
+
+def registry_of(collector: Collector) -> CollectorRegistry:
+    """A registry serving exactly `collector` (no process or platform defaults)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    return registry
 
 
 def metrics_app(registry: CollectorRegistry, user: str, password: str

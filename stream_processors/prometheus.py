@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from contracts.metrics_http import registry_of
 from stream_processors.metrics import Metrics
 
 COUNTERS = (
@@ -36,32 +37,25 @@ class WorkerCollector(Collector):
                                          labels=["worker"])
             family.add_metric(worker, float(snapshot[name]))
             yield family
-        pending = GaugeMetricFamily("boxoffice_processors_pending_joins",
-                                    "Tickets waiting in this worker's join for their "
-                                    "purchase or performance", labels=["worker"])
-        pending.add_metric(worker, float(snapshot["pending_joins"]))
-        yield pending
         lag = GaugeMetricFamily("boxoffice_processors_consumer_lag_records",
                                 "Records not yet read, per partition this worker owns",
                                 labels=["worker", "partition"])
         for partition, records in snapshot["consumer_lag_by_partition"].items():
             lag.add_metric([*worker, partition], float(records))
         yield lag
-        stopped = GaugeMetricFamily("boxoffice_processors_stopped_tables",
-                                    "CDC partitions this worker stopped on a source schema "
-                                    "change (`boxoffice status` names the fix)",
-                                    labels=["worker"])
-        stopped.add_metric(worker, float(len(snapshot["stopped_tables"])))
-        yield stopped
-        went_back = GaugeMetricFamily("boxoffice_processors_source_went_back",
-                                      "1 once a heartbeat came at a lower LSN than the one "
-                                      "before it: the source's WAL went back (`boxoffice "
-                                      "status` names the fix)", labels=["worker"])
-        went_back.add_metric(worker, 1.0 if snapshot["source_went_back"] else 0.0)
-        yield went_back
+        for name, documentation, value in (
+                ("pending_joins", "Tickets waiting in this worker's join for their purchase "
+                 "or performance", snapshot["pending_joins"]),
+                ("stopped_tables", "CDC partitions this worker stopped on a source schema "
+                 "change (`boxoffice status` names the fix)", len(snapshot["stopped_tables"])),
+                ("source_went_back", "1 once a heartbeat came at a lower LSN than the one "
+                 "before it: the source's WAL went back (`boxoffice status` names the fix)",
+                 1 if snapshot["source_went_back"] else 0)):
+            gauge = GaugeMetricFamily(f"boxoffice_processors_{name}", documentation,
+                                      labels=["worker"])
+            gauge.add_metric(worker, float(value))
+            yield gauge
 
 
 def worker_registry(metrics: Metrics) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(WorkerCollector(metrics))
-    return registry
+    return registry_of(WorkerCollector(metrics))

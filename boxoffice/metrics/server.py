@@ -23,7 +23,7 @@ from boxoffice.metrics.hops import HopHistograms
 from boxoffice.status.collect import collect_status
 from boxoffice.status.freshness import reader_client
 from boxoffice.verify.last import last_verify
-from contracts.metrics_http import metrics_server
+from contracts.metrics_http import metrics_server, registry_of
 from contracts.settings import Settings
 
 log = logging.getLogger("boxoffice.metrics")
@@ -53,9 +53,7 @@ class PipelineCollector(Collector):
 
 
 def registry_for(settings: Settings) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(PipelineCollector(settings))
-    return registry
+    return registry_of(PipelineCollector(settings))
 
 
 def pipeline_metrics_server(settings: Settings, *, port: int | None = None) -> WSGIServer:

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from contracts.metrics_http import registry_of
 from warehouse.sink.metrics import SinkMetrics
 
 
@@ -58,6 +59,4 @@ class SinkCollector(Collector):
 
 
 def sink_registry(metrics: SinkMetrics, index: int) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(SinkCollector(metrics, index))
-    return registry
+    return registry_of(SinkCollector(metrics, index))
