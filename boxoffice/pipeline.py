@@ -47,7 +47,8 @@ def setup_steps(settings: Settings, say: Say) -> list[Step]:
     return [
         Step("source schema", lambda: migrate_source(settings, progress=say)),
         Step("warehouse schema", lambda: migrate_warehouse(
-            ClientExecutor(connect(settings)), settings.clickhouse_database, progress=say)),
+            ClientExecutor(connect(settings)), settings.clickhouse_database, progress=say,
+            dedup_window_blocks=settings.clickhouse_dedup_window_blocks)),
         Step("change capture", lambda: (ensure_cdc_topics(settings),
                                         manage.apply(settings, progress=say))),
         Step("topic retention", lambda: require_policy(settings)),

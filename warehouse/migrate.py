@@ -23,6 +23,7 @@ from pathlib import Path
 
 from warehouse.cluster import ClusterOptions
 from warehouse.ddl import render, run_file
+from warehouse.dedup_window import apply_dedup_window
 from warehouse.errors import MigrationError
 from warehouse.executor import Executor
 from warehouse.server_version import require_tested_version
@@ -100,8 +101,10 @@ def migrate(
     migrations: list[Migration] | None = None,
     views: list[View] | None = None,
     progress: Callable[[str], None] = lambda _line: None,
+    dedup_window_blocks: int | None = None,
 ) -> list[int]:
-    """Apply the migrations not yet recorded, then re-create the views; returns the
+    """Apply the migrations not yet recorded, then re-create the views, then set the
+    sink tables' deduplication window if one is given; returns the
     versions applied by this run. A caller that picks the migrations (a test, a bench
     building an older schema) picks the views too: by default none, since the current
     views may read tables its migrations do not create."""
@@ -130,6 +133,9 @@ def migrate(
         _record(executor, database, migration)
         applied.append(migration.version)
     apply_views(executor, database, views, cluster=cluster, progress=progress)
+    if dedup_window_blocks is not None and cluster is None:
+        for table in apply_dedup_window(executor, database, dedup_window_blocks):
+            progress(f"{table}: remembers the last {dedup_window_blocks} insert tokens")
     return applied
 
 

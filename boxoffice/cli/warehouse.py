@@ -28,7 +28,8 @@ def migrate(
                 f"clickhouse: cannot connect to {s.clickhouse_url} as {s.clickhouse_user} "
                 f"({exc}); start it with `boxoffice stack up clickhouse`") from exc
         applied = run(executor, database or s.clickhouse_database,
-                      progress=progress_printer())
+                      progress=progress_printer(),
+                      dedup_window_blocks=s.clickhouse_dedup_window_blocks)
         console.print(f"warehouse: applied {len(applied)} migration(s); views re-created"
                       if applied else "warehouse: tables already up to date; views re-created")
 

@@ -137,6 +137,12 @@ class ClickHouseSettings(BaseModel):
         description="the reader's hourly query quota (Superset, SQL Lab, status); one open "
                     "live dashboard asks about 2,500 per hour",
     )
+    clickhouse_dedup_window_blocks: int = Field(
+        default=1000, ge=1,
+        description="insert tokens each sink table remembers (ClickHouse's "
+                    "non_replicated_deduplication_window), set on every migrate; the sink "
+                    "stays exact with any value (its lease), larger only costs memory",
+    )
     clickhouse_prefer_embedded: bool = Field(
         default=False, description="use the embedded chdb server even if a binary exists"
     )

@@ -164,7 +164,8 @@ def replay_facts(settings: Settings, *, sink: PausableProcess | None,
                           shadow_database=shadow_database(live), tables=[])
     shadow = report.shadow_database
     say(f"shadow database {shadow}")
-    create_shadow(executor, live=live, shadow=shadow)
+    create_shadow(executor, live=live, shadow=shadow,
+                  dedup_window_blocks=settings.clickhouse_dedup_window_blocks)
     swapped = False
     try:
         report.tables = derived_tables(executor, live)

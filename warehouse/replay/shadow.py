@@ -28,10 +28,11 @@ _TO = re.compile(r"\bTO\s+`?([A-Za-z0-9_]+)`?\.`?([A-Za-z0-9_]+)`?", re.IGNORECA
 
 
 def create_shadow(executor: Executor, *, live: str, shadow: str,
-                  progress: Callable[[str], None] = lambda _line: None) -> None:
+                  progress: Callable[[str], None] = lambda _line: None,
+                  dedup_window_blocks: int | None = None) -> None:
     """Migrate a new database to the live schema; refuse when live is behind the files."""
     live_versions = applied_versions(executor, live)
-    migrate(executor, shadow, progress=progress)
+    migrate(executor, shadow, progress=progress, dedup_window_blocks=dedup_window_blocks)
     shadow_versions = applied_versions(executor, shadow)
     if live_versions != shadow_versions:
         drop_database(executor, shadow)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
 
 from contracts.metrics_http import serve_in_background
 from contracts.settings import Settings
 from warehouse.sink.dead_letters import DeadLetters
+from warehouse.sink.incarnations import TopicIds, kafka_topic_ids
+from warehouse.sink.lease import Lease
 from warehouse.sink.metrics import SinkMetrics, metrics_path, write_metrics
 from warehouse.sink.previous import StoredValues
 from warehouse.sink.prometheus import sink_registry
@@ -51,9 +55,13 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
 def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = None,
                database: str | None = None, group: str | None = None,
                consumer_overrides: dict[str, Any] | None = None,
-               step_hook: Callable[[str], None] | None = None) -> Sink:
-    """`consumer_overrides` and `step_hook` are for tests: a short poll interval makes a
-    stall of the loop expel the sink from its group, the hook stalls it at a step."""
+               step_hook: Callable[[str], None] | None = None,
+               lease: bool = True, topic_ids: bool = True, plan: bool = True) -> Sink:
+    """`consumer_overrides`, `step_hook`, `lease`, `topic_ids` and `plan` are for tests: a
+    short poll interval makes a stall of the loop expel the sink from its group, the hook
+    stalls (or kills) it at a step; the negative controls turn a guarantee off:
+    `lease=False` lets a frozen sink insert on waking, `topic_ids=False` leaves the topic's
+    incarnation out of the tokens, `plan=False` commits no batch ends."""
     config = {**consumer_config(settings), **(consumer_overrides or {})}
     if group:
         config["group.id"] = group
@@ -74,6 +82,11 @@ def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = No
         previous_values=stored.lookup,
         latest_versions=stored.versions,
         step_hook=step_hook,
+        lease=Lease.for_consumer(config, time.monotonic) if lease else None,
+        topic_ids=TopicIds(kafka_topic_ids(AdminClient({
+            "bootstrap.servers": settings.kafka_bootstrap, "client.id": "boxoffice-sink"})),
+            ClickHouseWriter(settings=settings, database=database)) if topic_ids else None,
+        record_plan=plan,
     )
 
 

@@ -14,21 +14,33 @@ from dataclasses import dataclass, field
 from contracts.columns import SourceSchemaChanged
 
 PLAN_PREFIX = "boxoffice-sink/1 ends="
+TOPIC_MARK = " topic="
+"""Followed by the topic's Kafka id (`incarnations`): a commit names the incarnation its
+offset belongs to, so an offset left from a deleted topic is not trusted."""
 
 
-def encode_plan(ends: list[int]) -> str:
-    return PLAN_PREFIX + ",".join(str(end) for end in ends)
+def encode_plan(ends: list[int], incarnation: str = "") -> str:
+    text = PLAN_PREFIX + ",".join(str(end) for end in ends)
+    return text + TOPIC_MARK + incarnation if incarnation else text
 
 
 def decode_plan(metadata: str | None, committed: int) -> list[int]:
     """The planned batch ends at or after the committed offset (none if no plan)."""
     if not metadata or not metadata.startswith(PLAN_PREFIX):
         return []
+    listed = metadata[len(PLAN_PREFIX):].split(TOPIC_MARK, 1)[0]
     try:
-        ends = [int(part) for part in metadata[len(PLAN_PREFIX):].split(",") if part]
+        ends = [int(part) for part in listed.split(",") if part]
     except ValueError:
         return []
     return [end for end in ends if end >= committed]
+
+
+def committed_incarnation(metadata: str | None) -> str:
+    """The topic id a commit was made for ('' for commits that name none)."""
+    if not metadata or not metadata.startswith(PLAN_PREFIX) or TOPIC_MARK not in metadata:
+        return ""
+    return metadata.split(TOPIC_MARK, 1)[1].strip()
 
 
 @dataclass
@@ -52,15 +64,21 @@ class Batch:
     lines: list[bytes] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     dead: list[DeadRecord] = field(default_factory=list)
+    incarnation: str = ""
+    """Kafka's id of the topic (`incarnations`); empty where none is known (tests)."""
 
     @property
     def token(self) -> str:
-        return token(self.topic, self.partition, self.first_offset, self.last_offset)
+        return self.token_of(self.first_offset, self.last_offset)
+
+    def token_of(self, first: int, last: int) -> str:
+        return token(self.topic, self.partition, first, last, self.incarnation)
 
 
-def token(topic: str, partition: int, first: int, last: int) -> str:
-    """The insert deduplication token of an offset range."""
-    return f"{topic}:{partition}:{first}-{last}"
+def token(topic: str, partition: int, first: int, last: int, incarnation: str = "") -> str:
+    """The insert deduplication token of an offset range of one topic incarnation."""
+    name = f"{topic}@{incarnation}" if incarnation else topic
+    return f"{name}:{partition}:{first}-{last}"
 
 
 class PartitionBatcher:
@@ -68,9 +86,10 @@ class PartitionBatcher:
 
     def __init__(self, *, topic: str, partition: int, max_records: int,
                  max_seconds: float, plan: list[int] | None = None,
-                 start: int = 0) -> None:
+                 start: int = 0, incarnation: str = "") -> None:
         self.topic = topic
         self.partition = partition
+        self.incarnation = incarnation
         self.next_offset = start
         """The lowest offset this batcher takes next: where the consumer was sent to read
         from, then one past the last record taken. A record below it was taken already."""
@@ -100,7 +119,8 @@ class PartitionBatcher:
             self._seal()
             self.plan.pop(0)
         if self.open is None:
-            self.open = Batch(self.topic, self.partition, offset, now)
+            self.open = Batch(self.topic, self.partition, offset, now,
+                              incarnation=self.incarnation)
         batch = self.open
         batch.last_offset = offset
         batch.records += 1

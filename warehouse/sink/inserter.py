@@ -15,7 +15,7 @@ from typing import Any
 
 from warehouse.errors import ClickHouseUnavailable
 from warehouse.sink.added_columns import AddedColumns, add_column_statements
-from warehouse.sink.batches import Batch, DeadRecord, token
+from warehouse.sink.batches import Batch, DeadRecord
 from warehouse.sink.metrics import SinkMetrics
 from warehouse.sink.placeholders import (
     PreviousValues,
@@ -40,12 +40,19 @@ class Stopped(Exception):
     """The stop event was set while the sink waited; nothing more is committed."""
 
 
+InsertGuard = Callable[[Batch], bool]
+"""Asked before every attempt to send a batch: False skips it (its partition went to
+another sink during this flush); raising `lease.LeaseLost` abandons the flush."""
+
+
 class Inserter:
     def __init__(self, *, writer: ClickHouseWriter, metrics: SinkMetrics,
                  write_metrics: Callable[[SinkMetrics], None] | None = None,
                  previous_values: PreviousValuesLookup | None = None,
-                 latest_versions: LatestVersionsLookup | None = None) -> None:
+                 latest_versions: LatestVersionsLookup | None = None,
+                 guard: InsertGuard | None = None) -> None:
         self.writer = writer
+        self.guard = guard
         self.metrics = metrics
         self._write_metrics = write_metrics
         self.previous_values = previous_values
@@ -162,10 +169,12 @@ class Inserter:
         """Rows lo..hi of a batch under their own token (the batch's when whole); a
         refused range is halved until the refused row is alone."""
         whole = lo == 0 and hi == len(batch.lines)
-        tok = batch.token if whole else token(batch.topic, batch.partition,
-                                              batch.offsets[lo], batch.offsets[hi - 1])
+        tok = batch.token if whole else batch.token_of(batch.offsets[lo],
+                                                       batch.offsets[hi - 1])
         backoff = Backoff(stop=stop)
         while True:
+            if self.guard is not None and not self.guard(batch):
+                return 0
             try:
                 self.writer.insert(table, batch.lines[lo:hi], tok)
                 if not self.metrics.clickhouse_up:

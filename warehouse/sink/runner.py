@@ -31,7 +31,13 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 
 from contracts.columns import SourceSchemaChanged
-from warehouse.sink.batches import Batch, PartitionBatcher, decode_plan, encode_plan
+from warehouse.sink.batches import (
+    Batch,
+    PartitionBatcher,
+    committed_incarnation,
+    decode_plan,
+    encode_plan,
+)
 from warehouse.sink.dead_letters import DeadLetters
 from warehouse.sink.fetching import (
     FETCH_RECORDS,
@@ -39,6 +45,7 @@ from warehouse.sink.fetching import (
     describe,
     fetch,
 )
+from warehouse.sink.incarnations import TopicIds
 from warehouse.sink.inserter import (
     Inserter,
     LatestVersionsLookup,
@@ -46,6 +53,7 @@ from warehouse.sink.inserter import (
     Stopped,
 )
 from warehouse.sink.intake import partition_runs, take_run
+from warehouse.sink.lease import Lease, LeaseLost
 from warehouse.sink.metrics import SinkMetrics
 from warehouse.sink.routes import Route
 from warehouse.sink.writer import Backoff, ClickHouseWriter
@@ -55,6 +63,9 @@ log = logging.getLogger("boxoffice.sink")
 TP = tuple[str, int]
 
 POLL_WHILE_INSERTING_SECONDS = 0.05
+WAIT_FOR_INSERT_SECONDS = 0.5
+"""While the buffer is full, how often the loop looks up from the insert to renew the
+lease (`lease`)."""
 __all__ = ["STEPS", "Sink", "Stopped"]
 
 STEPS = ("plan commit", "insert", "offset commit")
@@ -71,8 +82,22 @@ class Sink:
                  max_buffered: int | None = None,
                  previous_values: PreviousValuesLookup | None = None,
                  latest_versions: LatestVersionsLookup | None = None,
-                 step_hook: Callable[[str], None] | None = None) -> None:
+                 step_hook: Callable[[str], None] | None = None,
+                 lease: Lease | None = None,
+                 topic_ids: TopicIds | None = None,
+                 record_plan: bool = True) -> None:
         self.consumer = consumer
+        self.record_plan = record_plan
+        """False only in a negative control: commits then carry no batch ends, so a
+        successor cuts the records anew and a batch inserted before a crash is stored
+        again under other tokens."""
+        self.topic_ids = topic_ids
+        """None only in tests: tokens then name no topic incarnation."""
+        self.lease = lease
+        """None only in tests: batches are then sent however long the sink was frozen,
+        and for partitions it no longer owns (the behaviour the lease replaced)."""
+        self.planned: list[TopicPartition] = []
+        """The current flush's plan commit, committed again to renew the lease."""
         self._step_hook = step_hook
         self.writer = writer
         self.dead_letters = dead_letters
@@ -92,7 +117,8 @@ class Sink:
         self.inserter = Inserter(writer=writer, metrics=self.metrics,
                                  write_metrics=write_metrics_to,
                                  previous_values=previous_values,
-                                 latest_versions=latest_versions)
+                                 latest_versions=latest_versions,
+                                 guard=self._may_insert if lease is not None else None)
         self._insert_thread = futures.ThreadPoolExecutor(max_workers=1,
                                                          thread_name_prefix="sink-insert")
         self._last_flush = clock()
@@ -128,29 +154,38 @@ class Sink:
         if not waiting:
             return
         try:
+            ids = self.topic_ids.refresh(t for t, _p in waiting) if self.topic_ids else {}
             committed = self.consumer.committed([TopicPartition(t, p) for t, p in waiting],
                                                 timeout=30)
         except KafkaException as exc:
-            log.warning("reading the committed offsets of %d partitions failed (%s); "
-                        "trying again", len(waiting), exc)
+            log.warning("reading the committed offsets and topic ids of %d partitions "
+                        "failed (%s); trying again", len(waiting), exc)
             return
         for tp in committed:
             key = (tp.topic, tp.partition)
-            start = tp.offset if tp.offset >= 0 else OFFSET_BEGINNING
+            incarnation = ids.get(tp.topic, "")
+            offset, metadata = tp.offset, tp.metadata
+            was = committed_incarnation(metadata)
+            if offset >= 0 and was and incarnation and was != incarnation:
+                log.error("%s[%d]: the committed offset %d belongs to the deleted topic %s; "
+                          "reading the topic from its beginning", *key, offset, was)
+                offset, metadata = OFFSET_BEGINNING, None
+            start = offset if offset >= 0 else OFFSET_BEGINNING
             try:
                 self.consumer.seek(TopicPartition(tp.topic, tp.partition, start))
             except KafkaException as exc:  # not fetching yet, or no longer ours
                 log.info("%s[%d]: cannot seek to %s yet (%s); trying again", tp.topic,
                          tp.partition, start, exc)
                 continue
-            plan = decode_plan(tp.metadata, tp.offset) if tp.offset >= 0 else []
+            plan = decode_plan(metadata, offset) if offset >= 0 else []
             if plan:
                 log.info("%s[%d]: resuming the planned batches ending at offsets %s "
                          "(inserted before a restart or not: the tokens tell ClickHouse)",
                          tp.topic, tp.partition, ", ".join(map(str, plan)))
             self.batchers[key] = PartitionBatcher(
                 topic=tp.topic, partition=tp.partition, max_records=self.max_records,
-                max_seconds=self.max_seconds, plan=plan, start=max(tp.offset, 0))
+                max_seconds=self.max_seconds, plan=plan, start=max(offset, 0),
+                incarnation=incarnation)
 
     def _restart(self, keys: set[TP]) -> None:
         """Forget these partitions' unflushed records; they start again from the commit
@@ -207,6 +242,8 @@ class Sink:
                   key[1], offset, reason, details["fix"])
 
     def _fetch(self, limit: int, timeout: float) -> list[Any]:
+        if self.lease is not None:
+            self.lease.polled(self.clock())
         return fetch(self.consumer, limit, timeout)
 
     # --- flushing ----------------------------------------------------------------------
@@ -222,17 +259,26 @@ class Sink:
             batches = batcher.take_sealed()
             if batches:
                 ready[key] = batches
+        for key in self._of_deleted_topics(ready):
+            del ready[key]
         if not ready:
             return 0
         started = self.clock()
         self._step("plan commit")
-        self.consumer.commit(offsets=[
+        self.planned = [
             TopicPartition(t, p, batches[0].first_offset, metadata=self._plan_metadata(
                 (t, p), [b.last_offset for b in batches], batches[-1].last_offset + 1))
-            for (t, p), batches in ready.items()], asynchronous=False)
+            for (t, p), batches in ready.items()]
+        self._commit_plan()
         self._revoked_during_flush.clear()
         self._step("insert")
-        rows = self._insert_while_polling(ready, stop, force=force)
+        try:
+            rows = self._insert_while_polling(ready, stop, force=force)
+        except LeaseLost as exc:
+            log.warning("%s; this flush is abandoned and the partitions are read again "
+                        "from their committed offsets and plans", exc)
+            self._restart(set(self._owned))
+            return 0
         dead = sum(self.dead_letters.send(batch) for bs in ready.values() for batch in bs)
         backoff = Backoff(stop=stop)
         while not self.dead_letters.flush(10.0):
@@ -265,6 +311,48 @@ class Sink:
                  f"; {dead} records sent to dead letters" if dead else "")
         return total
 
+    def _of_deleted_topics(self, ready: dict[TP, list[Batch]]) -> set[TP]:
+        """Partitions whose batches came from a topic deleted since their batcher started
+        (Kafka's id has changed): they start again from the new topic's commit.
+
+        librdkafka may keep fetching a recreated topic from its old position, so those
+        batches can hold records of either incarnation. Looked up after the records were
+        fetched: an unchanged id then proves every one of them is of that incarnation."""
+        if self.topic_ids is None or not ready:
+            return set()
+        ids = self.topic_ids.refresh(topic for topic, _p in ready)
+        stale = {key for key in ready
+                 if ids.get(key[0], self.batchers[key].incarnation)
+                 != self.batchers[key].incarnation}
+        self._restart(stale)
+        return stale
+
+    def _commit_plan(self) -> None:
+        """Commit the flush's plan synchronously; its success renews the lease."""
+        started = self.clock()
+        self.consumer.commit(offsets=self.planned, asynchronous=False)
+        if self.lease is not None:
+            self.lease.confirmed(started)
+
+    def _may_insert(self, batch: Batch) -> bool:
+        """The inserter's guard (on its thread): a partition revoked during the flush is
+        its successor's to insert; none is inserted once the lease ran out."""
+        if (batch.topic, batch.partition) in self._revoked_during_flush:
+            return False
+        assert self.lease is not None
+        self.lease.check(f"batch {batch.token}")
+        return True
+
+    def _renew_lease(self) -> None:
+        """Commit the plan again while a flush is long. If Kafka refuses (the group moved
+        on), the lease ends here and the inserter stops before its next batch."""
+        try:
+            self._commit_plan()
+        except KafkaException as exc:
+            log.warning("renewing the lease on the planned batches failed (%s)", exc)
+            assert self.lease is not None
+            self.lease.end()
+
     def _step(self, name: str) -> None:
         if self._step_hook is not None:
             self._step_hook(name)
@@ -274,7 +362,10 @@ class Sink:
         on (dropping those would let a second crash cut already inserted records anew)."""
         batcher = self.batchers.get(tp)
         ends = ends + (batcher.planned_ends_from(after) if batcher else [])
-        return encode_plan(ends) if ends else ""
+        if not self.record_plan:
+            ends = []
+        incarnation = batcher.incarnation if batcher else ""
+        return encode_plan(ends, incarnation) if ends or incarnation else ""
 
     def _insert_while_polling(self, ready: dict[TP, list[Batch]], stop: threading.Event,
                               *, force: bool) -> dict[str, int]:
@@ -285,8 +376,10 @@ class Sink:
         inserting = self._insert_thread.submit(self.inserter.insert_all, work, stop)
         try:
             while not inserting.done():
+                if self.lease is not None and self.lease.due_for_renewal():
+                    self._renew_lease()
                 if force or stop.is_set() or self._buffered() >= self.max_buffered:
-                    futures.wait([inserting])
+                    futures.wait([inserting], timeout=WAIT_FOR_INSERT_SECONDS)
                 else:
                     self.poll_once(timeout=POLL_WHILE_INSERTING_SECONDS)
         except BaseException:

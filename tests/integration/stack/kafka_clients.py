@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from contracts.settings import Settings
@@ -67,3 +67,29 @@ def drain(settings: Settings, topic: str, *, count: int, deadline_seconds: float
     finally:
         consumer.close()
     return records
+
+
+def delete_topic(settings: Settings, name: str, *, deadline_seconds: float = 60) -> None:
+    """Delete a topic and wait until the broker lists it no more (a deleted topic can be
+    created again only then)."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    admin.delete_topics([name])[name].result(timeout=30)
+    deadline = time.monotonic() + deadline_seconds
+    while name in admin.list_topics(timeout=10).topics:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} still listed {deadline_seconds} s after its deletion")
+        time.sleep(0.2)
+
+
+def end_offsets(settings: Settings, topic: str) -> list[int]:
+    """Each partition's end offset (0 for a topic that does not exist yet)."""
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
+                         "group.id": f"end-offsets-{topic}"})
+    try:
+        found = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if found is None or found.error is not None:
+            return []
+        return [consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                for p in sorted(found.partitions)]
+    finally:
+        consumer.close()

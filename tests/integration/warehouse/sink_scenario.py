@@ -3,10 +3,11 @@ the synthetic workload, and the exactness check against its ground truth."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
@@ -14,8 +15,10 @@ from confluent_kafka import Producer
 from contracts.settings import Settings
 from tests.integration.stack.kafka_clients import create_topic
 from tests.integration.warehouse.warehouse_http import migrated
+from tests.support.waiting import wait_until
 from warehouse.executor import ClientExecutor
 from warehouse.readback import read_aggregates
+from warehouse.sink.runner import Sink
 from warehouse.synthetic import Workload
 
 
@@ -35,8 +38,11 @@ class Scenario:
 
     @classmethod
     def create(cls, base: Settings, unique_name: Callable[[str], str], *,
-               batch_rows: int = 5000, seed: int = 41) -> Scenario:
+               batch_rows: int = 5000, seed: int = 41,
+               dedup_window_blocks: int | None = None) -> Scenario:
         settings = base.model_copy(update={
+            "clickhouse_dedup_window_blocks":
+                dedup_window_blocks or base.clickhouse_dedup_window_blocks,
             "clickhouse_database": unique_name("wh"),
             "facts_topic": unique_name("facts"),
             "heartbeat_topic": unique_name("heartbeats"),
@@ -140,3 +146,45 @@ class Scenario:
         ((rows,),) = self.executor.rows(
             f"SELECT count() FROM {self.settings.clickhouse_database}.fact_ticket_sales")
         return int(rows)
+
+    def repeated_deltas(self) -> int:
+        """Deltas stored more than once (verify's `dq_repeated_deltas`)."""
+        ((count,),) = self.executor.rows(
+            f"SELECT count() FROM {self.settings.clickhouse_database}.dq_repeated_deltas")
+        return int(count)
+
+
+@contextlib.contextmanager
+def sinks_under_load(sinks: list[Sink], scenario: Scenario, *, steps: int, pause_every: int,
+                     pause_seconds: float,
+                     settle: Callable[[Scenario], None] | None = None) -> Iterator[None]:
+    """The sinks' loops and the producer in threads while the body injects its faults;
+    then the producer finishes and, the sinks still running, `settle` judges what they
+    stored (by default: every delta exactly once)."""
+    stop = threading.Event()
+    running = [threading.Thread(target=sink.run, args=(stop,), daemon=True) for sink in sinks]
+    producing = threading.Thread(target=scenario.produce_facts, args=(steps,), daemon=True,
+                                 kwargs={"moves": 0.01, "pause_every": pause_every,
+                                         "pause_seconds": pause_seconds})
+    for thread in [*running, producing]:
+        thread.start()
+    try:
+        yield
+        producing.join(timeout=120)
+        assert not producing.is_alive()
+        (settle or wait_exact)(scenario)
+    finally:
+        stop.set()
+        for thread in running:
+            thread.join(timeout=60)
+
+
+def wait_exact(scenario: Scenario) -> None:
+    """Every produced delta stored once: aggregates, fact rows and repeats."""
+    try:
+        wait_until(scenario.exact, deadline_seconds=120, what="exact aggregates")
+    except AssertionError:
+        raise AssertionError(
+            f"not exact: {scenario.fact_rows()} deltas stored of {scenario.produced} "
+            f"produced, {scenario.repeated_deltas()} stored more than once") from None
+    assert scenario.repeated_deltas() == 0

@@ -15,13 +15,13 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from confluent_kafka import Consumer, Message
 
 from contracts.settings import Settings
-from tests.integration.warehouse.sink_scenario import Scenario
+from tests.integration.warehouse.sink_scenario import Scenario, sinks_under_load
 from tests.support.waiting import wait_until
 from warehouse.sink.app import build_sink
 from warehouse.sink.runner import STEPS, Sink
@@ -36,44 +36,11 @@ STALL_SECONDS = POLL_INTERVAL_MS / 1000 + 2
 BETWEEN_STALLS_SECONDS = 2.0
 
 
-@contextlib.contextmanager
 def running_under_load(sink: Sink, scenario: Scenario, *, steps: int, pause_every: int,
-                       pause_seconds: float) -> Iterator[None]:
-    """The sink's loop and the producer in threads while the body injects its faults;
-    then the producer finishes and every delta must be stored exactly once."""
-    stop = threading.Event()
-    running = threading.Thread(target=sink.run, args=(stop,), daemon=True)
-    producing = threading.Thread(target=scenario.produce_facts, args=(steps,), daemon=True,
-                                 kwargs={"moves": 0.01, "pause_every": pause_every,
-                                         "pause_seconds": pause_seconds})
-    running.start()
-    producing.start()
-    try:
-        yield
-        producing.join(timeout=120)
-        assert not producing.is_alive()
-        wait_exact(scenario)
-    finally:
-        stop.set()
-        running.join(timeout=60)
-
-
-def wait_exact(scenario: Scenario) -> None:
-    """Every produced delta stored once: aggregates, fact rows and repeats."""
-    database = scenario.settings.clickhouse_database
-
-    def repeated() -> int:
-        ((count,),) = scenario.executor.rows(
-            f"SELECT count() FROM {database}.dq_repeated_deltas")
-        return int(count)
-
-    try:
-        wait_until(scenario.exact, deadline_seconds=120, what="exact aggregates")
-    except AssertionError:
-        raise AssertionError(
-            f"not exact: {scenario.fact_rows()} deltas stored of {scenario.produced} "
-            f"produced, {repeated()} stored more than once") from None
-    assert repeated() == 0
+                       pause_seconds: float) -> contextlib.AbstractContextManager[None]:
+    """One sink and the producer under the body's faults; then every delta stored once."""
+    return sinks_under_load([sink], scenario, steps=steps, pause_every=pause_every,
+                            pause_seconds=pause_seconds)
 
 
 def test_a_stall_at_each_step_stores_each_delta_once(

@@ -21,7 +21,7 @@ SETTINGS_FOR_SINK = (
 
 def migrated(settings: Settings, database: str) -> ClientExecutor:
     executor = ClientExecutor(connect(settings))
-    migrate(executor, database)
+    migrate(executor, database, dedup_window_blocks=settings.clickhouse_dedup_window_blocks)
     return executor
 
 

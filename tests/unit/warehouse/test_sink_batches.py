@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from tests.support.fake_broker import Message
-from warehouse.sink.batches import PartitionBatcher, decode_plan, encode_plan
+from warehouse.sink.batches import (
+    PartitionBatcher,
+    committed_incarnation,
+    decode_plan,
+    encode_plan,
+)
 from warehouse.sink.intake import take_run
 from warehouse.sink.routes import Route
 
@@ -115,3 +120,25 @@ def test_a_decoder_that_raises_anything_makes_a_dead_letter_not_a_crash() -> Non
     assert batch.lines == [b"a", b"c"] and batch.last_offset == 2
     (dead,) = batch.dead
     assert dead.offset == 1 and "OverflowError: date value out of range" in dead.reason
+
+
+def test_a_commit_names_its_topic_incarnation_and_keeps_its_plan() -> None:
+    metadata = encode_plan([7, 9], "5Gh+dduSRH6U/9Gr2+Sn/Q")
+    assert decode_plan(metadata, 8) == [9]
+    assert committed_incarnation(metadata) == "5Gh+dduSRH6U/9Gr2+Sn/Q"
+    assert committed_incarnation(encode_plan([], "abc")) == "abc"
+    assert decode_plan(encode_plan([], "abc"), 0) == []
+    # commits made before topic ids were carried: a plan, no incarnation
+    assert committed_incarnation(encode_plan([7])) == ""
+    assert decode_plan(encode_plan([7]), 0) == [7]
+
+
+def test_tokens_name_the_incarnation_when_known() -> None:
+    b = PartitionBatcher(topic="t", partition=2, max_records=2, max_seconds=1.0,
+                         incarnation="abc")
+    b.add(4, 0.0, line=b"x")
+    b.add(5, 0.0, line=b"y")
+    (batch,) = b.take_sealed()
+    assert batch.token == "t@abc:2:4-5"
+    assert batch.token_of(5, 5) == "t@abc:2:5-5"
+    assert batcher().incarnation == ""

@@ -137,9 +137,9 @@ in the dimensions' views (every column but the bookkeeping, so columns added at 
 show: the views' column lists stay the same); undone before the schemas are compared."""
 
 
-ADDED_SINCE = {"sell_through", "on_sale_rush"}
-"""Views added since (the live dashboard's sell-through and on-sale rush); left out
-before comparing."""
+ADDED_SINCE = {"sell_through", "on_sale_rush", "sink_topic_ids"}
+"""Views added since (the live dashboard's sell-through and on-sale rush) and the sink's
+record of topic ids (migration 0018); left out before comparing."""
 
 
 REWRITTEN_SINCE = {"pipeline_freshness"}

@@ -1,0 +1,80 @@
+"""Which incarnation of a topic the sink reads: Kafka's topic id, in every token.
+
+A topic deleted and created again under the same name starts its offsets at 0 again.
+Insert tokens name offset ranges, so a batch of the new topic would carry the token of a
+batch of the old one, and ClickHouse would drop it as already stored: silently, for as
+long as the old token is within the deduplication window. With the id in the token the
+two never meet. The sink also records every id it reads in `sink_topic_ids`; a topic
+whose current id is not the one the sink stored records of is how `boxoffice status`
+knows the old topic's unstored records are gone (`boxoffice.status.topics`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+
+from warehouse.errors import ClickHouseUnavailable, WarehouseError
+from warehouse.sink.writer import ClickHouseWriter
+
+log = logging.getLogger("boxoffice.sink")
+
+IdLookup = Callable[[list[str]], dict[str, str]]
+"""topic names -> their current Kafka topic ids (raises KafkaException when it cannot)."""
+
+TABLE = "sink_topic_ids"
+
+
+def kafka_topic_ids(admin: object, timeout: float = 10.0) -> IdLookup:
+    """The lookup through a confluent-kafka AdminClient."""
+    from confluent_kafka import TopicCollection
+
+    def lookup(topics: list[str]) -> dict[str, str]:
+        futures = admin.describe_topics(  # type: ignore[attr-defined]
+            TopicCollection(topics), request_timeout=timeout)
+        return {name: str(future.result(timeout).topic_id)
+                for name, future in futures.items()}
+
+    return lookup
+
+
+class TopicIds:
+    """The id of each topic this sink reads, looked up whenever partitions start."""
+
+    def __init__(self, lookup: IdLookup, writer: ClickHouseWriter) -> None:
+        self._lookup = lookup
+        self._writer = writer
+        self.ids: dict[str, str] = {}
+        self._unrecorded: dict[str, str] = {}
+
+    def refresh(self, topics: Iterable[str]) -> dict[str, str]:
+        """Look the topics' ids up again; a changed one is logged as the loss it means."""
+        current = self._lookup(sorted(set(topics)))
+        for topic, topic_id in current.items():
+            before = self.ids.get(topic)
+            if before is not None and before != topic_id:
+                log.error("%s was deleted and created again (Kafka topic id %s, before %s): "
+                          "its records that were not stored yet are gone. `boxoffice "
+                          "status` names the recovery", topic, topic_id, before)
+            if before != topic_id:
+                self._unrecorded[topic] = topic_id
+            self.ids[topic] = topic_id
+        self.record()
+        return current
+
+    def record(self) -> None:
+        """Store the ids not stored yet (tried again at every refresh while ClickHouse
+        is away: the tokens do not wait for it)."""
+        if not self._unrecorded:
+            return
+        lines = [json.dumps({"topic": t, "topic_id": i}).encode()
+                 for t, i in sorted(self._unrecorded.items())]
+        try:
+            self._writer.insert(TABLE, lines, "topic-ids:" + ",".join(
+                f"{t}@{i}" for t, i in sorted(self._unrecorded.items())))
+        except (ClickHouseUnavailable, WarehouseError) as exc:
+            log.warning("recording the topic ids in %s failed (%s); trying again later",
+                        TABLE, exc)
+            return
+        self._unrecorded.clear()
