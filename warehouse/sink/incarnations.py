@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from warehouse.errors import ClickHouseUnavailable, WarehouseError
@@ -24,17 +25,26 @@ IdLookup = Callable[[list[str]], dict[str, str]]
 """topic names -> their current Kafka topic ids (raises KafkaException when it cannot)."""
 
 TABLE = "sink_topic_ids"
+RECORD_RETRY_SECONDS = 30
+"""While ClickHouse is away, how long the loop goes without trying to record an id (each
+try can hold it for the writer's connect timeout)."""
 
 
 def kafka_topic_ids(admin: object, timeout: float = 10.0) -> IdLookup:
     """The lookup through a confluent-kafka AdminClient."""
-    from confluent_kafka import TopicCollection
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from confluent_kafka import KafkaError, KafkaException, TopicCollection
 
     def lookup(topics: list[str]) -> dict[str, str]:
         futures = admin.describe_topics(  # type: ignore[attr-defined]
             TopicCollection(topics), request_timeout=timeout)
-        return {name: str(future.result(timeout).topic_id)
-                for name, future in futures.items()}
+        try:
+            return {name: str(future.result(timeout).topic_id)
+                    for name, future in futures.items()}
+        except FutureTimeout as exc:  # the callers handle Kafka being away as such
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT,
+                                            "describing the topics timed out")) from exc
 
     return lookup
 
@@ -42,11 +52,14 @@ def kafka_topic_ids(admin: object, timeout: float = 10.0) -> IdLookup:
 class TopicIds:
     """The id of each topic this sink reads, looked up whenever partitions start."""
 
-    def __init__(self, lookup: IdLookup, writer: ClickHouseWriter) -> None:
+    def __init__(self, lookup: IdLookup, writer: ClickHouseWriter,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._lookup = lookup
         self._writer = writer
+        self._clock = clock
         self.ids: dict[str, str] = {}
         self._unrecorded: dict[str, str] = {}
+        self._record_again_at = 0.0
 
     def refresh(self, topics: Iterable[str]) -> dict[str, str]:
         """Look the topics' ids up again; a changed one is logged as the loss it means."""
@@ -66,7 +79,7 @@ class TopicIds:
     def record(self) -> None:
         """Store the ids not stored yet (tried again at every refresh while ClickHouse
         is away: the tokens do not wait for it)."""
-        if not self._unrecorded:
+        if not self._unrecorded or self._clock() < self._record_again_at:
             return
         lines = [json.dumps({"topic": t, "topic_id": i}).encode()
                  for t, i in sorted(self._unrecorded.items())]
@@ -74,7 +87,8 @@ class TopicIds:
             self._writer.insert(TABLE, lines, "topic-ids:" + ",".join(
                 f"{t}@{i}" for t, i in sorted(self._unrecorded.items())))
         except (ClickHouseUnavailable, WarehouseError) as exc:
-            log.warning("recording the topic ids in %s failed (%s); trying again later",
-                        TABLE, exc)
+            log.warning("recording the topic ids in %s failed (%s); trying again in %d s",
+                        TABLE, exc, RECORD_RETRY_SECONDS)
+            self._record_again_at = self._clock() + RECORD_RETRY_SECONDS
             return
         self._unrecorded.clear()

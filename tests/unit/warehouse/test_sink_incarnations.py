@@ -1,0 +1,55 @@
+"""The sink's record of topic ids: each new id stored once, a change logged as a loss,
+ClickHouse being away retried later rather than at every flush."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from warehouse.errors import ClickHouseUnavailable
+from warehouse.sink.incarnations import RECORD_RETRY_SECONDS, TopicIds
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.inserted: list[tuple[str, list[bytes], str]] = []
+        self.down = False
+
+    def insert(self, table: str, lines: list[bytes], token: str) -> None:
+        if self.down:
+            raise ClickHouseUnavailable("ClickHouse did not answer")
+        self.inserted.append((table, lines, token))
+
+
+def topic_ids(current: dict[str, str], writer: Writer, clock: list[float]) -> TopicIds:
+    return TopicIds(lambda topics: {t: current[t] for t in topics},
+                    writer, clock=lambda: clock[0])  # type: ignore[arg-type]
+
+
+def test_a_new_id_is_recorded_once_and_a_change_is_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    current, writer, clock = {"facts": "A"}, Writer(), [0.0]
+    ids = topic_ids(current, writer, clock)
+    assert ids.refresh(["facts"]) == {"facts": "A"}
+    ids.refresh(["facts"])
+    assert [token for _, _, token in writer.inserted] == ["topic-ids:facts@A"]
+    current["facts"] = "B"
+    with caplog.at_level(logging.ERROR, logger="boxoffice.sink"):
+        ids.refresh(["facts"])
+    assert "facts was deleted and created again" in caplog.text
+    assert [token for _, _, token in writer.inserted][-1] == "topic-ids:facts@B"
+
+
+def test_clickhouse_away_is_retried_after_a_pause_not_at_every_flush() -> None:
+    writer, clock = Writer(), [0.0]
+    ids = topic_ids({"facts": "A"}, writer, clock)
+    writer.down = True
+    ids.refresh(["facts"])
+    writer.down = False
+    clock[0] = RECORD_RETRY_SECONDS - 1
+    ids.refresh(["facts"])
+    assert writer.inserted == []
+    clock[0] = RECORD_RETRY_SECONDS
+    ids.refresh(["facts"])
+    assert len(writer.inserted) == 1
