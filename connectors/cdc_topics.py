@@ -22,8 +22,8 @@ def ensure_cdc_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]
     existing = set(admin.list_topics(timeout=timeout).topics)
     configs = topic_configs(settings)
     missing = [
-        NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1,
-                 config=configs[name])
+        NewTopic(name, num_partitions=settings.kafka_partitions,
+                 replication_factor=settings.kafka_replication_factor, config=configs[name])
         for name in (cdc_topic(settings, table) for table in PUBLISHED_TABLES)
         if name not in existing
     ]

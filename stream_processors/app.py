@@ -40,11 +40,11 @@ def create_app(settings: Settings, *, worker_index: int = 0) -> tuple[faust.App,
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{settings.faust_app_id}-app",
-        broker=f"kafka://{settings.kafka_bootstrap}",
+        broker=[f"kafka://{address}" for address in settings.kafka_bootstrap.split(",")],
         store="memory://",
         autodiscover=False,
         topic_partitions=1,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.kafka_replication_factor,
         topic_allow_declare=True,
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,

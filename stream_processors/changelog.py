@@ -33,7 +33,8 @@ def ensure_changelog(settings: Settings, *, timeout: float = 30.0) -> None:
     name = changelog_topic(settings)
     if name in admin.list_topics(timeout=timeout).topics:
         return
-    topic = NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1,
+    topic = NewTopic(name, num_partitions=settings.kafka_partitions,
+                     replication_factor=settings.kafka_replication_factor,
                      config=topic_configs(settings)[name])
     try:
         admin.create_topics([topic], request_timeout=timeout)[name].result(timeout)

@@ -35,7 +35,9 @@ def ensure_output_topics(settings: Settings, *, timeout: float = 30.0) -> None:
             "they must match (each join partition is a unit of state). Set it back, or "
             "start a new generation with `boxoffice replay cdc`.")
     configs = topic_configs(settings)
-    missing = [NewTopic(name, num_partitions=n, replication_factor=1, config=configs[name])
+    missing = [NewTopic(name, num_partitions=n,
+                        replication_factor=settings.kafka_replication_factor,
+                        config=configs[name])
                for name, n in wanted.items() if name not in existing]
     for name, future in admin.create_topics(missing, request_timeout=timeout).items() \
             if missing else ():

@@ -76,7 +76,25 @@ class Settings(InstallationSettings, PostgresSettings, KafkaSettings, Processors
 
     @property
     def kafka_bootstrap(self) -> str:
-        return f"{self.kafka_host or self.bind_host}:{self.kafka_port}"
+        """Every broker's address, comma-separated (librdkafka's and Java's form)."""
+        host = self.kafka_host or self.bind_host
+        return ",".join(f"{host}:{self.kafka_node_port(i)}" for i in range(self.kafka_brokers))
+
+    def kafka_node_port(self, index: int, *, controller: bool = False) -> int:
+        """Node `index`'s broker (or controller) port: every second port from the
+        setting's, so the default pair 9092/9093 interleaves (9094/9095, ...)."""
+        base = self.kafka_controller_port if controller else self.kafka_port
+        return base + 2 * index
+
+    @property
+    def kafka_replication_factor(self) -> int:
+        """Copies of every topic partition: 3 once there are 3 brokers."""
+        return min(3, self.kafka_brokers)
+
+    @property
+    def kafka_min_insync_replicas(self) -> int:
+        """Copies a write with acks=all waits for: 2 of 3, so one broker may be down."""
+        return 2 if self.kafka_replication_factor >= 3 else 1
 
     @property
     def connect_url(self) -> str:

@@ -93,6 +93,12 @@ class KafkaSettings(BaseModel):
 
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
+    kafka_brokers: int = Field(
+        default=1, ge=1, le=9,
+        description="brokers of the local KRaft cluster, each also a controller; node i "
+                    "listens on kafka_port + 2i and kafka_controller_port + 2i. With 3 or more "
+                    "every topic has replication factor 3 and min.insync.replicas 2, so one "
+                    "broker can fail without a stop or a loss")
     kafka_partitions: int = 3
     kafka_heap: str = "512m"
     connect_port: int = 8083

@@ -10,13 +10,13 @@ def stack_components(settings: Settings) -> list[Component]:
     """The infrastructure services, in dependency order."""
     from boxoffice.stack.components.clickhouse import ClickHouse
     from boxoffice.stack.components.connect import KafkaConnect
-    from boxoffice.stack.components.kafka import Kafka
+    from boxoffice.stack.components.kafka import kafka_nodes
     from boxoffice.stack.components.postgres import Postgres
     from boxoffice.stack.components.superset import Superset
 
     return [
         Postgres(settings=settings),
-        Kafka(settings=settings),
+        *kafka_nodes(settings),
         KafkaConnect(settings=settings),
         ClickHouse(settings=settings),
         Superset(settings=settings),

@@ -75,7 +75,8 @@ class KafkaConnect(Component):
         internal_topics: dict[str, object] = {}
         for kind, topic in INTERNAL_TOPICS.items():
             internal_topics[f"{kind}.storage.topic"] = topic
-            internal_topics[f"{kind}.storage.replication.factor"] = 1
+            internal_topics[f"{kind}.storage.replication.factor"] = \
+                s.kafka_replication_factor
         internal_topics["offset.storage.partitions"] = 5
         internal_topics["status.storage.partitions"] = 1
         return {

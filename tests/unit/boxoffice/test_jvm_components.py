@@ -8,7 +8,7 @@ import pytest
 
 from boxoffice.errors import ComponentError
 from boxoffice.stack.components.connect import KafkaConnect
-from boxoffice.stack.components.kafka import Kafka
+from boxoffice.stack.components.kafka import Kafka, kafka_nodes
 from boxoffice.stack.jvm import JvmLayout, write_properties
 from contracts.settings import Settings, load_settings
 
@@ -27,6 +27,26 @@ def test_broker_listens_where_settings_say_and_never_auto_creates(settings: Sett
     assert props["auto.create.topics.enable"] is False
     assert props["offsets.topic.replication.factor"] == 1
     assert props["group.initial.rebalance.delay.ms"] == 0
+
+
+def test_three_brokers_make_one_quorum_with_three_copies_of_everything(
+        settings: Settings) -> None:
+    three = settings.model_copy(update={"kafka_brokers": 3})
+    nodes = kafka_nodes(three)
+    assert [n.name for n in nodes] == ["kafka-2", "kafka-1", "kafka"]  # start order
+    assert nodes[-1].depends_on == ("kafka-1", "kafka-2")
+    props = {n.name: n.server_properties() for n in nodes}
+    assert props["kafka-2"]["node.id"] == 3
+    assert props["kafka-2"]["listeners"] == \
+        "PLAINTEXT://10.1.2.3:19096,CONTROLLER://10.1.2.3:19097"
+    assert {p["controller.quorum.voters"] for p in props.values()} == \
+        {"1@10.1.2.3:19093,2@10.1.2.3:19095,3@10.1.2.3:19097"}
+    for each in props.values():
+        assert each["default.replication.factor"] == 3
+        assert each["min.insync.replicas"] == 2
+        assert each["transaction.state.log.min.isr"] == 2
+    assert three.kafka_bootstrap == "10.1.2.3:19092,10.1.2.3:19094,10.1.2.3:19096"
+    assert len({n.cluster_id() for n in nodes}) == 1  # one cluster
 
 
 def test_connect_rest_is_loopback_whatever_the_bind_host(settings: Settings) -> None:
