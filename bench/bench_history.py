@@ -8,6 +8,11 @@ the CDC topics, the processors join it into facts, the sink loads ClickHouse. Pr
 is sampled every 2 s (change events captured into Kafka, tickets visible in ClickHouse)
 so a run that misses its deadline still says where the time went.
 
+CPU seconds of every stage (each supervised process with its descendants; PostgreSQL's
+walsender, which decodes the WAL for the slot, on its own) are taken from before the seed
+until verify passes: divided by the source rows, they are what each stage costs per
+change, the input of the capacity plan in docs/performance.md.
+
     .venv/bin/python -m bench.bench_history --scale 1.0
 """
 
@@ -15,9 +20,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
-from bench.machine import load_average
+from bench.machine import load_average, process_cpu_seconds
 from bench.record import write_result
 from boxoffice import pipeline
 from boxoffice.verify import verify_until
@@ -60,6 +66,58 @@ def _visible(client: Any, settings: Settings) -> int:
     return int(rows[0][0] or 0)
 
 
+def stage_cpu_seconds(settings: Settings) -> dict[str, float]:
+    """CPU seconds so far of each supervised process and its descendants (reaped ones
+    included), and of PostgreSQL's walsenders apart."""
+    from bench.bench_memory import children, process_tree, supervised_pids
+
+    tree = children()
+    used: dict[str, float] = {}
+    for name, root in supervised_pids(settings).items():
+        pids = process_tree(root, tree)
+        used[name] = sum(process_cpu_seconds(pid, with_reaped_children=pid == root)
+                         for pid in pids)
+        if name == "postgres":
+            used["postgres_walsender"] = sum(process_cpu_seconds(pid) for pid in pids
+                                             if _is_walsender(pid))
+    used["seed (this process)"] = time.process_time()
+    return used
+
+
+def bytes_on_disk(settings: Settings) -> dict[str, int]:
+    """What the history left on disk: ClickHouse's active parts of the project's
+    database, and Kafka's log directories (every topic, every replica)."""
+    from boxoffice.stack.components.kafka import kafka_nodes
+    from warehouse.executor import connect
+
+    client = connect(settings)
+    try:
+        ((clickhouse,),) = client.query(
+            "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = "
+            "{db:String}", parameters={"db": settings.clickhouse_database}).result_rows
+    finally:
+        client.close()
+    kafka = sum(f.stat().st_size for node in kafka_nodes(settings)
+                for f in node.log_dir.rglob("*") if f.is_file())
+    return {"clickhouse_bytes_on_disk": int(clickhouse or 0), "kafka_bytes_on_disk": kafka}
+
+
+def _is_walsender(pid: int) -> bool:
+    try:
+        return b"walsender" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def cpu_per_row(before: dict[str, float], after: dict[str, float],
+                rows: int) -> dict[str, dict[str, float]]:
+    """Each stage's CPU seconds over the run and microseconds per source row."""
+    return {name: {"cpu_s": round(after[name] - before.get(name, 0.0), 1),
+                   "us_per_source_row": round((after[name] - before.get(name, 0.0))
+                                              / max(rows, 1) * 1e6, 2)}
+            for name in sorted(after)}
+
+
 def run(settings: Settings, *, scale: float, deadline_seconds: float,
         seed_value: int = 0) -> dict[str, Any]:
     from confluent_kafka import Consumer
@@ -72,6 +130,7 @@ def run(settings: Settings, *, scale: float, deadline_seconds: float,
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
                          "group.id": "bench-history-probe"})
     load_start = load_average()
+    cpu_before = stage_cpu_seconds(settings)
     started = time.monotonic()
     loaded = seed(settings, scale=scale, seed_value=seed_value)
     committed = time.monotonic() - started
@@ -101,6 +160,8 @@ def run(settings: Settings, *, scale: float, deadline_seconds: float,
     finally:
         client.close()
         consumer.close()
+    cpu_after = stage_cpu_seconds(settings)
+    disk = bytes_on_disk(settings)
     total = verified if verified is not None else time.monotonic() - started
     visible_end = samples[-1]["visible"] if samples else 0
     capture_window = (caught_up or total) - committed
@@ -124,6 +185,9 @@ def run(settings: Settings, *, scale: float, deadline_seconds: float,
         "target_rows_per_s": TARGET_ROWS_PER_S,
         "met": bool(verified is not None and verified < TARGET_SECONDS
                     and loaded.total_rows / verified >= TARGET_ROWS_PER_S),
+        "rows_by_table": dict(loaded.rows),
+        **disk,
+        "cpu_by_stage": cpu_per_row(cpu_before, cpu_after, loaded.total_rows),
         "load_avg_1m_start": load_start,
         "load_avg_1m_end": load_average(),
         "samples": samples[::5] + samples[-1:],

@@ -31,6 +31,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from pydantic import SecretStr
 
+from bench.machine import process_cpu_seconds
 from contracts.settings import REPO_ROOT, Settings, load_settings
 from contracts.topics import processor_input_topics
 from stream_processors.app import METRICS_PAGE
@@ -146,12 +147,6 @@ def bench_pure(records: list[tuple[str, bytes, bytes]], partitions: int) -> dict
                        "bytes_per_row": round((_rss() - rss_before) / max(rows, 1))}}
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (what it would need on an idle core)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _rss() -> int:
     """Resident memory of this process, in bytes (from /proc)."""
     with open("/proc/self/statm") as statm:
@@ -228,7 +223,7 @@ def bench_worker(records: list[tuple[str, bytes, bytes]], settings: Settings,
             stable = len(samples) > 20 and samples[-20][2] == samples[-1][2] > 0
             if done and stable:
                 break
-        cpu_s = _cpu_seconds(worker.pid)
+        cpu_s = process_cpu_seconds(worker.pid)
     finally:
         stop(worker)
     first = next(t for t, seen, _ in samples if seen > 0)

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench.machine import process_cpu_seconds
 from contracts.settings import Settings
 from tests.native import NativeProvider
 from tests.providers import test_settings
@@ -167,10 +168,8 @@ def end_to_end(settings: Settings, rows: int, trial: int,
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     """CPU seconds used so far by this process (the sink) and each stack process."""
     used = {"sink": time.process_time()}
-    ticks = os.sysconf("SC_CLK_TCK")
     for name, pid in pids.items():
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        used[name] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        used[name] = process_cpu_seconds(pid)
     return used
 
 
@@ -178,7 +177,7 @@ def measure(name: str, trials: int, run: Callable[[int], float], pids: dict[str,
             warmup: int = 0) -> dict[str, Any]:
     for trial in range(warmup):
         print(f"{name:24} warm-up: {run(1000 + trial):10,.0f} rows/s (not counted)")
-    samples = []
+    samples, values = [], []
     for trial in range(trials):
         before, cpu_before = load(), cpu_seconds(pids)
         began = time.perf_counter()
@@ -186,11 +185,11 @@ def measure(name: str, trials: int, run: Callable[[int], float], pids: dict[str,
         wall = time.perf_counter() - began
         cpu = {k: round(v - cpu_before[k], 2) for k, v in cpu_seconds(pids).items()}
         average = round((before + load()) / 2, 2)
+        values.append(value)
         samples.append({"rows_per_s": value, "load_avg_1m": average,
                         "wall_s": round(wall, 2), "cpu_s": cpu})
         print(f"{name:24} trial {trial}: {value:10,.0f} rows/s  (load {average}; "
               f"cpu s {cpu} in {wall:.1f} s)")
-    values = [s["rows_per_s"] for s in samples]
     return {"best": max(values), "median": statistics.median(values), "trials": samples}
 
 

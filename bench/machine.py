@@ -15,6 +15,20 @@ from typing import Any
 from contracts.settings import Settings
 
 
+def process_cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
+    """User + system CPU seconds of a process, 0 once it is gone. With
+    `with_reaped_children`, also what its children that exited used (PostgreSQL's
+    postmaster reaps the backends of closed connections)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if with_reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> float:
     """The 1-minute load average, rounded for the tables."""
     return round(os.getloadavg()[0], 2)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import record
+from bench.capacity import TARGET_PURCHASES_PER_S, TARGET_TICKETS, plan
 from bench.record import read_result
 from contracts.settings import REPO_ROOT
 
@@ -304,6 +305,12 @@ def _machine() -> list[str]:
     return lines
 
 
+def _capacity() -> list[str]:
+    history = read_result("history") or {}
+    return [f"## Capacity plan: {TARGET_TICKETS // 1_000_000} M tickets, "
+            f"{TARGET_PURCHASES_PER_S:,} purchases/s", "", *plan(history)]
+
+
 def render() -> str:
     rows: list[Row] = []
     sections: list[Callable[[list[Row]], Any]] = [_history, _live, _simple]
@@ -314,8 +321,8 @@ def render() -> str:
              "| --- | --- | --- | --- | --- |"]
     table += [f"| {' | '.join(r)} |" for r in rows]
     notes = [NOTES.read_text().rstrip(), ""] if NOTES.exists() else []
-    return "\n".join([INTRO, *table, "", *notes, ANCHORS, *_live_details(), *memory_lines,
-                      *_machine()]).rstrip() + "\n"
+    return "\n".join([INTRO, *table, "", *notes, ANCHORS, *_capacity(), *_live_details(),
+                      *memory_lines, *_machine()]).rstrip() + "\n"
 
 
 def write_performance_page(path: Path = PAGE) -> Path:
