@@ -83,7 +83,7 @@ def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = No
         latest_versions=stored.versions,
         step_hook=step_hook,
         lease=Lease.for_consumer(config, time.monotonic) if lease else None,
-        topic_ids=TopicIds(kafka_topic_ids(AdminClient({
+        topic_ids=TopicIds(kafka_topic_ids(lambda: AdminClient({
             "bootstrap.servers": settings.kafka_bootstrap, "client.id": "boxoffice-sink"})),
             ClickHouseWriter(settings=settings, database=database)) if topic_ids else None,
         record_plan=plan,

@@ -15,6 +15,9 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
+
+from confluent_kafka import KafkaException
 
 from warehouse.errors import ClickHouseUnavailable, WarehouseError
 from warehouse.sink.writer import ClickHouseWriter
@@ -25,26 +28,39 @@ IdLookup = Callable[[list[str]], dict[str, str]]
 """topic names -> their current Kafka topic ids (raises KafkaException when it cannot)."""
 
 TABLE = "sink_topic_ids"
+LOOKUP_TIMEOUT_SECONDS = 2.0
+LOOKUP_RETRY_SECONDS = 30
+"""After a failed lookup, how long the sink goes on with the ids it knows before asking
+again: librdkafka sends DescribeTopics to the broker it takes for the controller, and
+while that broker is down every lookup waits out its timeout (seen in CI with one of
+three brokers killed: the sink stored nothing until the test gave up)."""
 RECORD_RETRY_SECONDS = 30
 """While ClickHouse is away, how long the loop goes without trying to record an id (each
 try can hold it for the writer's connect timeout)."""
 
 
-def kafka_topic_ids(admin: object, timeout: float = 10.0) -> IdLookup:
-    """The lookup through a confluent-kafka AdminClient."""
+def kafka_topic_ids(new_admin: Callable[[], Any],
+                    timeout: float = LOOKUP_TIMEOUT_SECONDS) -> IdLookup:
+    """The lookup through a confluent-kafka AdminClient, made anew after a failure (so
+    it learns the cluster's controller again)."""
     from concurrent.futures import TimeoutError as FutureTimeout
 
     from confluent_kafka import KafkaError, KafkaException, TopicCollection
 
+    admin = [new_admin()]
+
     def lookup(topics: list[str]) -> dict[str, str]:
-        futures = admin.describe_topics(  # type: ignore[attr-defined]
-            TopicCollection(topics), request_timeout=timeout)
+        futures = admin[0].describe_topics(TopicCollection(topics), request_timeout=timeout)
         try:
             return {name: str(future.result(timeout).topic_id)
                     for name, future in futures.items()}
         except FutureTimeout as exc:  # the callers handle Kafka being away as such
+            admin[0] = new_admin()
             raise KafkaException(KafkaError(KafkaError._TIMED_OUT,
                                             "describing the topics timed out")) from exc
+        except KafkaException:
+            admin[0] = new_admin()
+            raise
 
     return lookup
 
@@ -60,10 +76,29 @@ class TopicIds:
         self.ids: dict[str, str] = {}
         self._unrecorded: dict[str, str] = {}
         self._record_again_at = 0.0
+        self._lookup_again_at = 0.0
 
     def refresh(self, topics: Iterable[str]) -> dict[str, str]:
-        """Look the topics' ids up again; a changed one is logged as the loss it means."""
-        current = self._lookup(sorted(set(topics)))
+        """Look the topics' ids up again; a changed one is logged as the loss it means.
+
+        When Kafka does not answer, the ids known already are returned (and Kafka is not
+        asked again for LOOKUP_RETRY_SECONDS): the sink goes on storing, and a topic
+        recreated meanwhile is seen at the next answer (status then turns red and its
+        recovery, `replay cdc`, rebuilds every fact anyway). Only a topic never seen
+        raises KafkaException: its partitions wait."""
+        wanted = sorted(set(topics))
+        known = {topic: self.ids[topic] for topic in wanted if topic in self.ids}
+        if self._clock() < self._lookup_again_at and len(known) == len(wanted):
+            return known
+        try:
+            current = self._lookup(wanted)
+        except KafkaException as exc:
+            self._lookup_again_at = self._clock() + LOOKUP_RETRY_SECONDS
+            if len(known) < len(wanted):
+                raise
+            log.warning("looking up the topic ids failed (%s); going on with the known "
+                        "ones, asking again in %d s", exc, LOOKUP_RETRY_SECONDS)
+            return known
         for topic, topic_id in current.items():
             before = self.ids.get(topic)
             if before is not None and before != topic_id:

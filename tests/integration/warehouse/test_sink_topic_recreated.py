@@ -117,7 +117,7 @@ def test_status_names_the_recovery_once_the_sink_stored_another_incarnation(
     executor = migrated(settings, settings.clickhouse_database)
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     table = f"{settings.clickhouse_database}.sink_topic_ids"
-    current = kafka_topic_ids(admin)([settings.facts_topic])[settings.facts_topic]
+    current = kafka_topic_ids(lambda: admin)([settings.facts_topic])[settings.facts_topic]
     executor.command(f"INSERT INTO {table} (topic, topic_id) VALUES "
                      f"('{settings.facts_topic}', '{current}')")
     assert facts_topic_recreated(settings, admin) is None  # the control: the same topic

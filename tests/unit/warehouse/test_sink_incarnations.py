@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 
 from warehouse.errors import ClickHouseUnavailable
-from warehouse.sink.incarnations import RECORD_RETRY_SECONDS, TopicIds
+from warehouse.sink.incarnations import LOOKUP_RETRY_SECONDS, RECORD_RETRY_SECONDS, TopicIds
 
 
 class Writer:
@@ -53,3 +54,26 @@ def test_clickhouse_away_is_retried_after_a_pause_not_at_every_flush() -> None:
     clock[0] = RECORD_RETRY_SECONDS
     ids.refresh(["facts"])
     assert len(writer.inserted) == 1
+
+
+def test_kafka_not_answering_keeps_the_known_ids_and_asks_again_later() -> None:
+    calls: list[list[str]] = []
+    answering = [True]
+
+    def lookup(topics: list[str]) -> dict[str, str]:
+        calls.append(topics)
+        if not answering[0]:
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT, "timed out"))
+        return {t: "A" for t in topics}
+
+    clock = [0.0]
+    ids = TopicIds(lookup, Writer(), clock=lambda: clock[0])  # type: ignore[arg-type]
+    ids.refresh(["facts"])
+    answering[0] = False
+    assert ids.refresh(["facts"]) == {"facts": "A"}  # known: the sink goes on
+    asked = len(calls)
+    clock[0] = LOOKUP_RETRY_SECONDS - 1
+    assert ids.refresh(["facts"]) == {"facts": "A"}
+    assert len(calls) == asked  # not asked again before the pause ends
+    with pytest.raises(KafkaException):  # never seen: its partitions must wait
+        ids.refresh(["facts", "bands"])
