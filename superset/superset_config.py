@@ -95,6 +95,17 @@ FEATURE_FLAGS = {
 }
 # Dashboards refresh themselves (their JSON metadata sets refresh_frequency); allow it.
 SUPERSET_DASHBOARD_PERIODICAL_REFRESH_LIMIT = 0
+# The live time series name their one series by the source commit their numbers include
+# ("as of source commit ..."), a new name at every heartbeat. Superset gives each new name
+# the next colour of a scheme, so with a many-colour scheme the bars would change colour at
+# every refresh: the live dashboard uses this one-colour scheme instead.
+EXTRA_CATEGORICAL_COLOR_SCHEMES = [{
+    "id": "boxofficeLive",
+    "label": "boxoffice live (one colour)",
+    "description": "One colour for series whose names change at every refresh",
+    "isDefault": False,
+    "colors": ["#1FA8C9"],
+}]
 
 # --- SQL Lab ---------------------------------------------------------------------------
 # Queries run synchronously in the web worker: no Celery, no results backend. DML is

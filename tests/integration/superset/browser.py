@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +51,11 @@ def chromium() -> Iterator[webdriver.Chrome]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+RESUBMIT_AFTER_SECONDS = 15.0
+"""How long a submitted login form is given before it is submitted again (a cold server
+may drop the first submission with the re-render)."""
+
+
 def log_in(driver: WebDriver, settings: Settings) -> None:
     """Sign in through Superset's login form as the admin user.
 
@@ -57,12 +63,16 @@ def log_in(driver: WebDriver, settings: Settings) -> None:
     (4.x's server-side form had both), and on a cold server the page may re-render
     after the fields appear, dropping what was typed. So each poll, while the browser
     is still on /login, fills whichever field does not hold its value and submits only
-    when both do."""
+    when both do, and not again while a submission may still be answered: a second
+    login replaces the session, and the welcome page's requests made with the first
+    one then fail with 401 in the console (seen once in a run)."""
     user = settings.superset_admin_user
     password = settings.secret("superset_admin_password")
     driver.get(f"{settings.superset_url}/login/")
+    submitted_at = -RESUBMIT_AFTER_SECONDS
 
     def signed_in() -> bool:
+        nonlocal submitted_at
         if "/login" not in driver.current_url:
             return True
         filled = 0
@@ -74,8 +84,9 @@ def log_in(driver: WebDriver, settings: Settings) -> None:
                 fields[0].clear()
                 fields[0].send_keys(value)
             filled += fields[0].get_attribute("value") == value
-        if filled == 2:
+        if filled == 2 and time.monotonic() - submitted_at >= RESUBMIT_AFTER_SECONDS:
             driver.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+            submitted_at = time.monotonic()
         return False
 
     wait_until(signed_in, deadline_seconds=120, poll=2.0, what="the login to complete",

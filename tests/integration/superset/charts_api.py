@@ -40,6 +40,30 @@ def chart_rows(admin: SupersetClient, name: str) -> list[dict[str, Any]]:
     return list(result["data"])
 
 
+AS_OF = "as of "
+"""How every live tile's `as_of` begins (the pipeline_freshness view words it)."""
+
+
+def series(rows: list[dict[str, Any]], x_axis: str) -> dict[Any, Any]:
+    """A one-series time chart's values by x. The live charts name their series by its
+    `as_of`, which changes with every heartbeat, so the value is the row's only column
+    besides the x axis."""
+    values = {}
+    for row in rows:
+        (value,) = [v for column, v in row.items() if column != x_axis]
+        values[row[x_axis]] = value
+    return values
+
+
+def as_of_shown(rows: list[dict[str, Any]]) -> set[object]:
+    """What a chart's rows say they include: the `as_of` words (a column, or the name of
+    the series), and the commit time in epoch ms (`as_of_time`, the figures' x axis,
+    which they print above the number)."""
+    return ({row["as_of"] for row in rows if "as_of" in row}
+            | {column for row in rows for column in row if column.startswith(AS_OF)}
+            | {row["as_of_time"] for row in rows if "as_of_time" in row})
+
+
 def clickhouse_rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
     """Rows of `sql` run directly on ClickHouse as the reader, in the warehouse database."""
     client = connect(settings, reader=True, database=settings.clickhouse_database)

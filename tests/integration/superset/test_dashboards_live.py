@@ -9,12 +9,12 @@ live charts read the aggregates ClickHouse updates at insert time.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from boxoffice.bi.client import SupersetClient
 from contracts.facts import FactRow
 from contracts.settings import Settings
-from tests.integration.superset.charts_api import chart_rows
+from tests.integration.superset.charts_api import as_of_shown, chart_rows, series
 from tests.integration.superset.festival_data import Festival, write_facts, write_heartbeat
 from tests.support.waiting import wait_until
 
@@ -29,7 +29,7 @@ def _live_numbers(admin: SupersetClient) -> tuple[int, int, dict[float, float]]:
     (revenue,) = chart_rows(admin, "Revenue today")
     per_minute = chart_rows(admin, "Tickets per minute (last hour)")
     return (int(tickets["sum_tickets"]), int(revenue["sum_revenue"]),
-            {r["minute"]: r["sum_tickets"] for r in per_minute})
+            series(per_minute, "minute"))
 
 
 def _minute_ms(row: FactRow) -> float:
@@ -69,16 +69,28 @@ def test_freshness_drops_when_a_heartbeat_arrives(festival: Festival, superset: 
                what="the freshness big number to drop after a heartbeat")
 
 
-def test_as_of_names_the_newest_heartbeats_commit_and_lsn(festival: Festival,
-                                                          superset: Settings,
-                                                          admin: SupersetClient) -> None:
+def test_every_live_tile_says_which_source_commit_its_numbers_include(
+        festival: Festival, superset: Settings, admin: SupersetClient) -> None:
+    """Each tile's query selects its as-of with its numbers: the commit time and WAL
+    position of the newest heartbeat that query saw (the figures: the commit time)."""
+    write_facts(superset, festival.live_sales(3, within_minutes=0))  # every tile has rows
     lsn = (0x2 << 32) + 0xABC0
     committed_ms = write_heartbeat(superset, lsn=lsn)
+    committed = datetime.fromtimestamp(committed_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    words = f"as of source commit {committed} UTC, LSN 2/ABC0"
+    expected = ({words}, {committed_ms})  # the figures print the time only
+    tiles = [chart["slice_name"] for chart in
+             admin.request("GET", "/api/v1/dashboard/live-box-office/charts")["result"]]
+    assert len(tiles) >= 8
 
-    def shown() -> bool:
-        (row,) = chart_rows(admin, "As of (source commits included)")
-        return bool(row["newest_source_heartbeat"] == committed_ms
-                    and row["as_of_lsn"] == "2/ABC0")
+    def not_yet_showing() -> dict[str, set[object]] | None:
+        wrong = {tile: shown for tile in tiles
+                 if (shown := as_of_shown(chart_rows(admin, tile))) not in expected}
+        return wrong or None
 
-    wait_until(shown, deadline_seconds=TWO_REFRESH_INTERVALS_SECONDS, poll=1.0,
-               what="the As of tile to name the heartbeat's commit time and LSN 2/ABC0")
+    def all_show() -> bool:
+        return not_yet_showing() is None
+
+    wait_until(all_show, deadline_seconds=TWO_REFRESH_INTERVALS_SECONDS, poll=1.0,
+               what=f"every live tile to show {words!r} or {committed_ms}",
+               explain=lambda: f"tiles showing something else: {not_yet_showing()}")

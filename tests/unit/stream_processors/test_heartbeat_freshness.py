@@ -53,8 +53,11 @@ def test_as_of_names_the_slowest_partitions_newest_commit_and_its_lsn(
     text) of the heartbeat freshness is measured from; unknown (NULL) for heartbeats
     stored before they carried an LSN."""
     db = migrated_database(executor, "asof")
+    assert executor.rows(f"SELECT as_of FROM {db}.pipeline_freshness") == [
+        ("as of: no source commit has arrived yet",)]
     insert_lines(executor, db, "heartbeats", [_beat(5_000, 0)])
-    assert executor.rows(f"SELECT as_of_lsn FROM {db}.pipeline_freshness") == [(None,)]
+    assert executor.rows(f"SELECT as_of_lsn, as_of FROM {db}.pipeline_freshness") == [
+        (None, "as of source commit 1970-01-01 00:00:05 UTC")]
     insert_lines(executor, db, "heartbeats", [
         _beat(9_000, 0, lsn=(0x1A << 32) + 0x2B3C4D5E),
         _beat(7_000, 1, lsn=0x0000_0F00), _beat(6_500, 1, lsn=0x0000_0E00),
@@ -63,5 +66,7 @@ def test_as_of_names_the_slowest_partitions_newest_commit_and_its_lsn(
         f"SELECT toUnixTimestamp64Milli(newest_source_heartbeat), as_of_lsn "
         f"FROM {db}.pipeline_freshness")
     assert (int(newest), lsn) == (7_000, "0/F00")  # partition 1 is behind
+    assert executor.rows(f"SELECT as_of FROM {db}.pipeline_freshness") == [
+        ("as of source commit 1970-01-01 00:00:07 UTC, LSN 0/F00",)]
     insert_lines(executor, db, "heartbeats", [_beat(9_500, 1, lsn=(0x1A << 32) + 0x2B3C4D6F)])
     assert executor.rows(f"SELECT as_of_lsn FROM {db}.pipeline_freshness") == [("1/10",)]
