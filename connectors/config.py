@@ -61,6 +61,7 @@ def values(settings: Settings) -> dict[str, str]:
         "table_include_list": ",".join(re.escape(t) for t in qualified(settings.source_schema)),
         "topic_prefix": settings.topic_prefix,
         "heartbeat_interval_ms": str(settings.heartbeat_interval_ms),
+        "poll_interval_ms": str(settings.cdc_poll_interval_ms),
         "personal_columns": ",".join(re.escape(f"{settings.source_schema}.{t}.{c}")
                                      for t, columns in PERSONAL_COLUMNS.items()
                                      for c in columns),

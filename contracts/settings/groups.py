@@ -112,6 +112,11 @@ class KafkaSettings(BaseModel):
     slot_name: str = "boxoffice_slot"
     publication_name: str = "boxoffice_pub"
     heartbeat_interval_ms: int = 1000
+    cdc_poll_interval_ms: int = Field(
+        default=100, ge=1, description="Debezium's poll.interval.ms (its default is 500): "
+        "how long the connector waits for more changes before it hands a batch to Kafka "
+        "Connect, which writes it in one transaction. 100 took the commit-to-Kafka hop "
+        "from 290 to 71 ms at 100 purchases/s (bench/results/notes.md, session 18)")
     facts_topic: str = "boxoffice.facts.v1"
     heartbeat_topic: str = "boxoffice.heartbeats.v1"
     dead_letter_topic: str = "boxoffice.deadletter"
@@ -174,7 +179,13 @@ class SinkSettings(BaseModel):
 
     sink_group: str = "boxoffice-sink"
     sink_batch_rows: int = 50_000
-    sink_batch_seconds: float = 1.0
+    sink_batch_seconds: float = Field(
+        default=1.0, gt=0, description="the longest a batch waits for more records while "
+        "its partition keeps delivering them")
+    sink_batch_min_seconds: float = Field(
+        default=0.1, ge=0, description="a batch holding everything its partition has so "
+        "far is stored once it is this old: waiting longer only adds latency (each flush "
+        "costs two offset commits and one insert per table)")
     sink_processes: int = Field(
         default=1, ge=1, le=64,
         description="sink processes in the consumer group; partitions are shared out among "

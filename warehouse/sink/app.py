@@ -38,6 +38,9 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
         "isolation.level": "read_committed",
+        # the end of each partition is reported: a batch holding all there is goes out
+        # after sink_batch_min_seconds instead of waiting out sink_batch_seconds
+        "enable.partition.eof": True,
         "session.timeout.ms": SESSION_TIMEOUT_MS,
         "max.poll.interval.ms": MAX_POLL_INTERVAL_MS,
         "topic.metadata.refresh.interval.ms": 10_000,
@@ -77,6 +80,7 @@ def build_sink(settings: Settings, *, topic_routes: dict[str, Route] | None = No
         routes=topic_routes or routes(settings),
         max_records=settings.sink_batch_rows,
         max_seconds=settings.sink_batch_seconds,
+        min_seconds=settings.sink_batch_min_seconds,
         metrics=SinkMetrics(),
         write_metrics_to=lambda m: write_metrics(path, m),
         previous_values=stored.lookup,

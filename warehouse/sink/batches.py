@@ -85,8 +85,9 @@ class PartitionBatcher:
     """Batches of one topic partition, following a recovered plan first."""
 
     def __init__(self, *, topic: str, partition: int, max_records: int,
-                 max_seconds: float, plan: list[int] | None = None,
-                 start: int = 0, incarnation: str = "") -> None:
+                 max_seconds: float, min_seconds: float | None = None,
+                 plan: list[int] | None = None, start: int = 0,
+                 incarnation: str = "") -> None:
         self.topic = topic
         self.partition = partition
         self.incarnation = incarnation
@@ -95,6 +96,14 @@ class PartitionBatcher:
         from, then one past the last record taken. A record below it was taken already."""
         self.max_records = max_records
         self.max_seconds = max_seconds
+        self.min_seconds = max_seconds if min_seconds is None else min(min_seconds,
+                                                                       max_seconds)
+        """A batch that holds everything the partition has so far is sealed once it is
+        this old: waiting longer would only add latency, since no record is there to
+        fill it. `max_seconds` bounds a batch that keeps filling."""
+        self.at_end = False
+        """Everything written to the partition so far has been taken (librdkafka said so
+        after the last record taken)."""
         self.plan = list(plan or [])
         self.recovered = tuple(self.plan)
         """The plan as recovered; `self.plan` is what is left of it to follow."""
@@ -121,6 +130,7 @@ class PartitionBatcher:
         if self.open is None:
             self.open = Batch(self.topic, self.partition, offset, now,
                               incarnation=self.incarnation)
+        self.at_end = False
         batch = self.open
         batch.last_offset = offset
         batch.records += 1
@@ -160,6 +170,7 @@ class PartitionBatcher:
                 i += 1
                 continue
             end = min(count, i + self.max_records - batch.records)
+            self.at_end = False
             batch.lines.extend(lines[i:end])
             batch.offsets.extend(offsets[i:end])
             batch.records += end - i
@@ -170,9 +181,12 @@ class PartitionBatcher:
                 self._seal()
 
     def seal_if_old(self, now: float) -> None:
-        """Time limit: only for free batching; a planned batch waits for its last record."""
-        if self.open is not None and not self.plan and \
-                now - self.open.opened_at >= self.max_seconds:
+        """Time limits, only for free batching (a planned batch waits for its last
+        record): `min_seconds` once the partition has nothing more, else `max_seconds`."""
+        if self.open is None or self.plan:
+            return
+        age = now - self.open.opened_at
+        if age >= self.max_seconds or (self.at_end and age >= self.min_seconds):
             self._seal()
 
     def take_sealed(self) -> list[Batch]:

@@ -7,8 +7,10 @@ and asked once per run rather than once per record, which is most of the sink's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from confluent_kafka import KafkaError
 
 from contracts.columns import SourceSchemaChanged
 from warehouse.sink.batches import DeadRecord, PartitionBatcher
@@ -17,14 +19,20 @@ from warehouse.sink.records import RecordError
 from warehouse.sink.routes import Route
 
 
-def partition_runs(messages: list[Any]) -> Iterator[list[Any]]:
+def partition_runs(messages: list[Any], *,
+                   at_end: Callable[[str, int], None] | None = None) -> Iterator[list[Any]]:
     """The messages cut into runs of consecutive records of one partition; a message
-    carrying an error is reported (fatal ones raise) and belongs to no run."""
+    carrying an error is reported (fatal ones raise) and belongs to no run. The end of a
+    partition (librdkafka's partition EOF) is passed to `at_end` in its place in the
+    order, so a record fetched after it counts as new again."""
     start, count = 0, len(messages)
     while start < count:
         first = messages[start]
         if first.error() is not None:
-            report_kafka_error(first.error())
+            if first.error().code() == KafkaError._PARTITION_EOF and at_end is not None:
+                at_end(first.topic(), first.partition())
+            else:
+                report_kafka_error(first.error())
             start += 1
             continue
         topic, partition = first.topic(), first.partition()

@@ -62,6 +62,9 @@ log = logging.getLogger("boxoffice.sink")
 
 TP = tuple[str, int]
 
+POLL_SECONDS = 0.2
+"""The longest one poll waits for a first record when nothing is fetched: how soon the
+loop looks up to seal a batch that is due or to stop."""
 POLL_WHILE_INSERTING_SECONDS = 0.05
 WAIT_FOR_INSERT_SECONDS = 0.5
 """While the buffer is full, how often the loop looks up from the insert to renew the
@@ -76,6 +79,7 @@ stalls and rebalances there)."""
 class Sink:
     def __init__(self, *, consumer: Any, writer: ClickHouseWriter, dead_letters: DeadLetters,
                  routes: dict[str, Route], max_records: int, max_seconds: float,
+                 min_seconds: float | None = None,
                  metrics: SinkMetrics | None = None,
                  write_metrics_to: Callable[[SinkMetrics], None] | None = None,
                  clock: Callable[[], float] = time.monotonic,
@@ -104,6 +108,9 @@ class Sink:
         self.routes = routes
         self.max_records = max_records
         self.max_seconds = max_seconds
+        self.min_seconds = min_seconds
+        """How old a batch must be to be sealed once its partition has nothing more
+        (None: only `max_seconds` seals it); see PartitionBatcher.min_seconds."""
         self.metrics = metrics or SinkMetrics()
         self._write_metrics = write_metrics_to
         self.clock = clock
@@ -184,8 +191,8 @@ class Sink:
                          tp.topic, tp.partition, ", ".join(map(str, plan)))
             self.batchers[key] = PartitionBatcher(
                 topic=tp.topic, partition=tp.partition, max_records=self.max_records,
-                max_seconds=self.max_seconds, plan=plan, start=max(offset, 0),
-                incarnation=incarnation)
+                max_seconds=self.max_seconds, min_seconds=self.min_seconds, plan=plan,
+                start=max(offset, 0), incarnation=incarnation)
 
     def _restart(self, keys: set[TP]) -> None:
         """Forget these partitions' unflushed records; they start again from the commit
@@ -199,7 +206,7 @@ class Sink:
                 except KafkaException as exc:
                     log.info("%s[%d]: resuming: %s", *key, exc)
 
-    def poll_once(self, timeout: float = 0.2) -> int:
+    def poll_once(self, timeout: float = POLL_SECONDS) -> int:
         self._start_partitions()
         with cyclic_gc_paused():
             return self._take(self._fetch(min(self.max_records, FETCH_RECORDS), timeout))
@@ -207,7 +214,7 @@ class Sink:
     def _take(self, messages: list[Any]) -> int:
         """Validate fetched records into their partitions' batches; returns how many."""
         now = self.clock()
-        for run in partition_runs(messages):
+        for run in partition_runs(messages, at_end=self._at_end):
             first = run[0]
             key = (first.topic(), first.partition())
             batcher = self.batchers.get(key)
@@ -225,6 +232,24 @@ class Sink:
                 if batcher.stopped is not None:
                     self._stop_partition(key, *batcher.stopped)
         return len(messages)
+
+    def _at_end(self, topic: str, partition: int) -> None:
+        batcher = self.batchers.get((topic, partition))
+        if batcher is not None:
+            batcher.at_end = True
+
+    def _until_due(self) -> float:
+        """Seconds until the next open batch is due, at most POLL_SECONDS: the poll waits
+        no longer than that, so a batch whose partition has nothing more is sealed on
+        time rather than after a whole idle poll."""
+        now, wait = self.clock(), POLL_SECONDS
+        for batcher in self.batchers.values():
+            batch = batcher.open
+            if batch is None or batcher.plan:
+                continue
+            limit = batcher.min_seconds if batcher.at_end else batcher.max_seconds
+            wait = min(wait, batch.opened_at + limit - now)
+        return max(wait, 0.0)
 
     def _stop_partition(self, key: TP, offset: int, reason: SourceSchemaChanged) -> None:
         """Pause a partition a source schema change stopped, and say so in the metrics
@@ -420,7 +445,7 @@ class Sink:
         """One turn of the loop: fetch, then flush what is due. A failed commit (this
         consumer was fenced, or Kafka is away) forgets every unflushed record: the
         partitions start again from their committed offsets and plans."""
-        self.poll_once()
+        self.poll_once(timeout=self._until_due())
         try:
             self.flush(stop)
         except KafkaException as exc:

@@ -172,8 +172,8 @@ def pipeline_health(executor: ChdbExecutor, database: str) -> dict[str, int]:
     """The live dashboard's 'Pipeline health' dataset, its SQL as Superset runs it, with
     the quality views named in this test's database."""
     sql = yaml.safe_load(PIPELINE_HEALTH.read_text())["sql"]
-    sql = re.sub(r"\bFROM (dq_\w+)", rf"FROM {database}.\1", sql)
-    return {name: int(problems) for _, name, problems in executor.rows(sql)}
+    sql = re.sub(r"\bFROM (dq_\w+|pipeline_freshness)\b", rf"FROM {database}.\1", sql)
+    return {name: int(problems) for _, name, problems, _as_of in executor.rows(sql)}
 
 
 def test_one_delta_stored_twice_turns_the_repeat_checks_red(executor: ChdbExecutor) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from confluent_kafka import KafkaError
+
 from tests.support.fake_broker import Message
 from warehouse.sink.batches import (
     PartitionBatcher,
@@ -9,7 +11,7 @@ from warehouse.sink.batches import (
     decode_plan,
     encode_plan,
 )
-from warehouse.sink.intake import take_run
+from warehouse.sink.intake import partition_runs, take_run
 from warehouse.sink.routes import Route
 
 
@@ -142,3 +144,63 @@ def test_tokens_name_the_incarnation_when_known() -> None:
     assert batch.token == "t@abc:2:4-5"
     assert batch.token_of(5, 5) == "t@abc:2:5-5"
     assert batcher().incarnation == ""
+
+
+def test_a_batch_holding_all_there_is_goes_out_after_the_short_wait() -> None:
+    """At its partition's end a batch is sealed once `min_seconds` old; while records
+    keep coming it waits for `max_seconds`, and a plan still overrides both."""
+    b = PartitionBatcher(topic="t", partition=0, max_records=100, max_seconds=1.0,
+                         min_seconds=0.1)
+    b.add(0, 0.0, line=b"x")
+    b.seal_if_old(0.5)
+    assert ranges(b) == []  # more may be on the way: nobody said the partition ended
+    b.at_end = True
+    b.seal_if_old(0.05)
+    assert ranges(b) == []  # at the end, but younger than the short wait
+    b.seal_if_old(0.1)
+    assert ranges(b) == [(0, 0)]
+    b.add_lines([1, 2], [b"x", b"x"], 0.2)  # records after the end: filling again
+    b.seal_if_old(0.4)
+    assert ranges(b) == []
+    b.seal_if_old(1.2)
+    assert ranges(b) == [(1, 2)]
+    planned = PartitionBatcher(topic="t", partition=0, max_records=100, max_seconds=1.0,
+                               min_seconds=0.1, plan=[5])
+    planned.add(3, 0.0, line=b"x")
+    planned.at_end = True
+    planned.seal_if_old(10.0)
+    assert ranges(planned) == []
+
+
+def test_without_a_short_wait_only_the_long_one_seals() -> None:
+    b = batcher()
+    b.add(0, 0.0, line=b"x")
+    b.at_end = True
+    b.seal_if_old(0.9)
+    assert ranges(b) == []
+
+
+class EndOfPartition:
+    """What librdkafka delivers with enable.partition.eof once a partition is read out."""
+
+    def __init__(self, topic: str, partition: int) -> None:
+        self._topic, self._partition = topic, partition
+
+    def topic(self) -> str:
+        return self._topic
+
+    def partition(self) -> int:
+        return self._partition
+
+    def error(self) -> KafkaError:
+        return KafkaError(KafkaError._PARTITION_EOF)
+
+
+def test_partition_ends_are_reported_in_their_place_between_runs() -> None:
+    seen: list[object] = []
+    messages = [Message("t", 0, 0, None, b"a"), Message("t", 0, 1, None, b"b"),
+                EndOfPartition("t", 0), Message("t", 0, 2, None, b"c"),
+                EndOfPartition("t", 1)]
+    for run in partition_runs(messages, at_end=lambda t, p: seen.append((t, p))):
+        seen.append([m.offset() for m in run])
+    assert seen == [[0, 1], ("t", 0), [2], ("t", 1)]
