@@ -1,6 +1,6 @@
 """Live freshness: latency from source commit to visible aggregate under purchase load,
-at 200 and 1,000 purchases/s and stepping up to the largest sustainable rate (target:
-p99 < 1 s at 1,000 purchases/s).
+at 100 and 1,000 purchases/s and stepping up to the largest sustainable rate (targets:
+p99 < 500 ms at 100 purchases/s and < 1 s at 1,000 purchases/s).
 
 How latency is measured, three ways, because each has a blind spot:
 
@@ -26,7 +26,7 @@ of a step it kept up with. The generators may deliver less than offered (they sh
 cores); the achieved rate is what counts, and the 1,000/s target is only met if >= 95 %
 of it was delivered.
 
-    .venv/bin/python -m bench.bench_live --rates 200,1000 --seconds 40
+    .venv/bin/python -m bench.bench_live --rates 100,1000 --seconds 40
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import math
 import multiprocessing
+import os
 import queue
 import statistics
 import threading
@@ -44,8 +45,10 @@ from bench.machine import load_average
 from bench.record import write_result
 from contracts.settings import Settings
 
-TARGET_P99_S = 1.0
+TARGETS_P99_S = {100.0: 0.5, 1000.0: 1.0}
+"""Issue 20: p99 under 500 ms at 100 purchases/s and under 1 s at 1,000/s."""
 TARGET_RATE = 1000.0
+"""The rate whose step decides whether to ramp up (it kept up) or back off."""
 PER_GENERATOR = 100.0
 """One `sell` process delivered about 150 purchases/s under load; keep each below."""
 DRAIN_LIMIT_S = 15.0
@@ -54,15 +57,18 @@ BACKOFF = (700.0, 500.0, 350.0, 250.0, 150.0, 100.0)
 SETTLED_S = 2.0
 
 
-def _sell(settings: Settings, rate: float, seconds: float, seed: int,
+def _sell(settings: Settings, rate: float, seconds: float, seed: int, nice: int,
           out: Any) -> None:
-    """One generator process. `sell` is not written for concurrent generators: one can
-    pick a person another has inserted but not yet committed (a foreign-key violation);
-    such a purchase is rolled back and the generator goes on with a new plan."""
+    """One generator process, at `nice` (a lower CPU priority than the pipeline's, so
+    the load it offers is not paid for with the pipeline's CPU). `sell` is not written
+    for concurrent generators: one can pick a person another has inserted but not yet
+    committed (a foreign-key violation); such a purchase is rolled back and the
+    generator goes on with a new plan."""
     import psycopg2
 
     from connectors.traffic import sell
 
+    os.nice(nice)
     deadline = time.monotonic() + seconds
     restarts = 0
     started = time.time()
@@ -74,7 +80,7 @@ def _sell(settings: Settings, rate: float, seconds: float, seed: int,
             except psycopg2.IntegrityError:
                 restarts += 1
     finally:
-        out.put((restarts, started, time.time()))
+        out.put((restarts, started, time.time(), time.process_time()))
 
 
 def _purchases(settings: Settings) -> tuple[int, int]:
@@ -92,14 +98,17 @@ def _purchases(settings: Settings) -> tuple[int, int]:
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def offer(settings: Settings, rate: float, seconds: float) -> dict[str, float]:
+def offer(settings: Settings, rate: float, seconds: float, nice: int = 0) -> dict[str, float]:
     """Purchases at `rate` per second for `seconds`, split over generator processes; the
-    achieved rate is what PostgreSQL committed (marker purchases included, about 1/s)."""
+    achieved rate is what PostgreSQL committed (marker purchases included, about 1/s).
+    `generator_cpu_share`: the generators' own CPU seconds over the machine's CPU seconds
+    in the window (their PostgreSQL backends are the source's work, not counted)."""
     context = multiprocessing.get_context("spawn")
     count = max(1, math.ceil(rate / PER_GENERATOR))
     out = context.Queue()
     workers = [context.Process(target=_sell, args=(settings, rate / count, seconds,
-                                                   1000 + i, out)) for i in range(count)]
+                                                   1000 + i, nice, out))
+               for i in range(count)]
     _, before = _purchases(settings)
     for worker in workers:
         worker.start()
@@ -117,8 +126,10 @@ def offer(settings: Settings, rate: float, seconds: float) -> dict[str, float]:
                            "report; see the traceback above")
     window = max(r[2] for r in reports) - min(r[1] for r in reports)
     purchases = after - before
-    return {"generators": count, "purchases": purchases,
+    cpu = sum(r[3] for r in reports)
+    return {"generators": count, "purchases": purchases, "generator_nice": nice,
             "generator_restarts": sum(r[0] for r in reports),
+            "generator_cpu_share": round(cpu / (max(window, 1e-3) * (os.cpu_count() or 1)), 3),
             "achieved_per_s": round(purchases / max(window, 1e-3), 1)}
 
 
@@ -254,8 +265,11 @@ def settle(settings: Settings, deadline_seconds: float = 180.0) -> float | None:
     return latency
 
 
-def step(settings: Settings, rate: float, seconds: float) -> dict[str, Any]:
-    """One rate for `seconds`: latency figures and whether the pipeline kept up."""
+def step(settings: Settings, rate: float, seconds: float, nice: int = 0) -> dict[str, Any]:
+    """One rate for `seconds`: latency figures, where the time went (the heartbeats' hops
+    over the last minute, as `boxoffice status` shows them) and whether the pipeline
+    kept up."""
+    from boxoffice.status.hops import hop_latencies
     from warehouse.executor import connect
 
     settled = settle(settings)
@@ -264,7 +278,9 @@ def step(settings: Settings, rate: float, seconds: float) -> dict[str, Any]:
         low = _max_ticket(settings)
         load_start = load_average()
         with Probes(settings) as probes:
-            offered = offer(settings, rate, seconds)
+            offered = offer(settings, rate, seconds, nice)
+            hops = hop_latencies(client, settings.clickhouse_database,
+                                 window_seconds=seconds)
             high = _max_ticket(settings)
             drain = _drain(settings, client, low, high)
         lags, first, last = _per_purchase(settings, client, low, high)
@@ -283,6 +299,7 @@ def step(settings: Settings, rate: float, seconds: float) -> dict[str, Any]:
         "markers": {**percentiles(probes.markers), "lost": probes.failures},
         "heartbeat_freshness": {**percentiles(probes.freshness),
                                 "error": probes.freshness_error},
+        "hops_ms": hops, "hops_window_s": seconds,
         "drain_s": drain, "generator_delivered": delivered, "pipeline_kept_up": kept_up,
         "sustainable": kept_up,
         "load_avg_1m_start": load_start, "load_avg_1m_end": load_average(),
@@ -299,13 +316,13 @@ def warm_up(settings: Settings, seed_scale: float) -> None:
 
 
 def run(settings: Settings, *, rates: list[float], seconds: float, ramp: bool,
-        seed_scale: float = 0.01, say: Any = print) -> dict[str, Any]:
+        seed_scale: float = 0.01, nice: int = 0, say: Any = print) -> dict[str, Any]:
     warm_up(settings, seed_scale)
     steps: list[dict[str, Any]] = []
 
     def measure_rate(rate: float) -> dict[str, Any]:
         say(f"live: {rate:g} purchases/s for {seconds:g} s")
-        result = step(settings, rate, seconds)
+        result = step(settings, rate, seconds, nice)
         say(f"live: {rate:g}/s -> achieved {result['achieved_per_s']}/s, per-purchase "
             f"p50 {result['per_purchase']['p50_s']} p99 {result['per_purchase']['p99_s']} s,"
             f" sustainable {result['sustainable']}")
@@ -324,19 +341,28 @@ def run(settings: Settings, *, rates: list[float], seconds: float, ramp: bool,
             if (ladder is RAMP) != result["sustainable"]:
                 break
     sustainable = [s for s in steps if s["sustainable"]]
-    at_target = next((s for s in steps if s["offered_per_s"] == TARGET_RATE), None)
-    p99 = at_target["per_purchase"]["p99_s"] if at_target else None
+    verdicts = {rate: target_met(steps, rate, p99) for rate, p99 in TARGETS_P99_S.items()}
     return {
-        "steps": steps,
+        "steps": steps, "generator_nice": nice,
         "max_sustainable_per_s": max((s["achieved_per_s"] for s in sustainable), default=None),
         "max_sustainable_offered_per_s": max((s["offered_per_s"] for s in sustainable),
                                              default=None),
         "max_generated_per_s": max(s["achieved_per_s"] for s in steps),
         "max_is_a_lower_bound": generator_limited(steps),
-        "target_p99_s": TARGET_P99_S, "target_rate_per_s": TARGET_RATE,
-        "met": bool(at_target and at_target["generator_delivered"] and p99 is not None
-                    and p99 < TARGET_P99_S),
+        "targets_p99_s": {f"{rate:g}": p99 for rate, p99 in TARGETS_P99_S.items()},
+        "met_by_rate": {f"{rate:g}": met for rate, met in verdicts.items()},
+        "met": all(verdicts.values()),
     }
+
+
+def target_met(steps: list[dict[str, Any]], rate: float, p99_s: float) -> bool | None:
+    """The target at `rate`: None when no step ran it, else whether its p99 stayed under
+    `p99_s` with at least 95 % of the rate delivered."""
+    step = next((s for s in steps if s["offered_per_s"] == rate), None)
+    if step is None:
+        return None
+    p99 = step["per_purchase"]["p99_s"]
+    return bool(step["generator_delivered"] and p99 is not None and p99 < p99_s)
 
 
 def generator_limited(steps: list[dict[str, Any]]) -> bool:
@@ -346,16 +372,26 @@ def generator_limited(steps: list[dict[str, Any]]) -> bool:
     return bool(max(steps, key=lambda s: s["achieved_per_s"])["sustainable"])
 
 
+def hop_words(hops: dict[str, dict[str, int]] | None) -> str:
+    """"kafka 310/640, fact 420/900, stored 700/1400" (ms from the source commit)."""
+    if not hops:
+        return "-"
+    return ", ".join(f"{hop} {v['p50']}/{v['p99']}" for hop, v in hops.items())
+
+
 def print_table(result: dict[str, Any]) -> None:
     print(f"{'offered/s':>9} {'achieved/s':>10} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} "
-          f"{'marker p50':>10} {'marker p99':>10} {'drain s':>7} {'load':>5}  sustainable")
+          f"{'marker p50':>10} {'marker p99':>10} {'drain s':>7} {'load':>5}  sustainable"
+          f"  gen cpu  hops p50/p99 ms")
     for s in result["steps"]:
         pp, mk = s["per_purchase"], s["markers"]
         print(f"{s['offered_per_s']:9.0f} {s['achieved_per_s']:10.1f} {pp['p50_s']!s:>7} "
               f"{pp['p95_s']!s:>7} {pp['p99_s']!s:>7} {mk['p50_s']!s:>10} {mk['p99_s']!s:>10}"
-              f" {s['drain_s']!s:>7} {s['load_avg_1m_end']:5.1f}  {s['sustainable']}")
-    print(f"max sustainable: {result['max_sustainable_per_s']} purchases/s; "
-          f"target p99 < {TARGET_P99_S} s at {TARGET_RATE:g}/s met: {result['met']}")
+              f" {s['drain_s']!s:>7} {s['load_avg_1m_end']:5.1f}  {s['sustainable']!s:>11}"
+              f"  {s.get('generator_cpu_share', '-')!s:>7}  {hop_words(s.get('hops_ms'))}")
+    targets = ", ".join(f"p99 < {p99:g} s at {rate}/s: {result['met_by_rate'][rate]}"
+                        for rate, p99 in result["targets_p99_s"].items())
+    print(f"max sustainable: {result['max_sustainable_per_s']} purchases/s; {targets}")
 
 
 def main() -> None:
@@ -363,15 +399,17 @@ def main() -> None:
 
     unwind_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="200,1000")
+    parser.add_argument("--rates", default="100,1000")
     parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--nice", type=int, default=10,
+                        help="the load generators' niceness (0: the pipeline's priority)")
     parser.add_argument("--no-ramp", action="store_true",
                         help="only the given rates, no search for the maximum")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",") if r]
     with running_pipeline("live") as settings:
         result = run(settings, rates=rates, seconds=args.seconds, ramp=not args.no_ramp,
-                     say=say)
+                     nice=args.nice, say=say)
     write_result("live", result)
     print_table(result)
 

@@ -37,11 +37,13 @@ WHERE source_ts_ms >= toUnixTimestamp64Milli(now64(3)) - {window_ms}
 """
 
 
-def hop_latencies(client: Any, database: str) -> dict[str, dict[str, int]] | None:
-    """{hop: {"p50": ms, "p99": ms}} over the last minute, None without heartbeats.
-    A hop without samples (heartbeats written before its column existed) is left out."""
+def hop_latencies(client: Any, database: str, *, window_seconds: float = WINDOW_SECONDS
+                  ) -> dict[str, dict[str, int]] | None:
+    """{hop: {"p50": ms, "p99": ms}} over the last minute (or `window_seconds`: the live
+    bench reads one load step), None without heartbeats. A hop without samples
+    (heartbeats written before its column existed) is left out."""
     rows = client.query(HOPS_OF_LAST_MINUTE.format(
-        db=database, window_ms=WINDOW_SECONDS * 1000)).result_rows
+        db=database, window_ms=int(window_seconds * 1000))).result_rows
     count, with_kafka_time, *quantiles = rows[0]
     if not count:
         return None
