@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import record
+from bench.bench_live import hop_words
 from bench.capacity import TARGET_PURCHASES_PER_S, TARGET_TICKETS, plan
 from bench.record import read_result
 from contracts.settings import REPO_ROOT
@@ -273,12 +274,10 @@ def _generators(step: dict[str, Any]) -> str:
 
 
 def _hops(step: dict[str, Any]) -> str:
-    hops = step.get("hops_ms")
-    if not hops:
+    if not step.get("hops_ms"):
         return "n/a"
     window = step.get("hops_window_s")
-    return (", ".join(f"{hop} {v['p50']}/{v['p99']}" for hop, v in hops.items())
-            + (f" (window {window:g} s)" if window else ""))
+    return hop_words(step["hops_ms"]) + (f" (window {window:g} s)" if window else "")
 
 
 def _live_details() -> list[str]:
