@@ -180,13 +180,17 @@ class PartitionBatcher:
             if batch.records >= self.max_records:
                 self._seal()
 
-    def seal_if_old(self, now: float) -> None:
-        """Time limits, only for free batching (a planned batch waits for its last
-        record): `min_seconds` once the partition has nothing more, else `max_seconds`."""
+    def due_at(self) -> float | None:
+        """When the open batch is to be sealed: `min_seconds` after it opened once the
+        partition has nothing more, else `max_seconds`. None without an open batch, or
+        while a plan is followed (a planned batch waits for its last record)."""
         if self.open is None or self.plan:
-            return
-        age = now - self.open.opened_at
-        if age >= self.max_seconds or (self.at_end and age >= self.min_seconds):
+            return None
+        return self.open.opened_at + (self.min_seconds if self.at_end else self.max_seconds)
+
+    def seal_if_old(self, now: float) -> None:
+        due = self.due_at()
+        if due is not None and now >= due:
             self._seal()
 
     def take_sealed(self) -> list[Batch]:

@@ -244,11 +244,9 @@ class Sink:
         time rather than after a whole idle poll."""
         now, wait = self.clock(), POLL_SECONDS
         for batcher in self.batchers.values():
-            batch = batcher.open
-            if batch is None or batcher.plan:
-                continue
-            limit = batcher.min_seconds if batcher.at_end else batcher.max_seconds
-            wait = min(wait, batch.opened_at + limit - now)
+            due = batcher.due_at()
+            if due is not None:
+                wait = min(wait, due - now)
         return max(wait, 0.0)
 
     def _stop_partition(self, key: TP, offset: int, reason: SourceSchemaChanged) -> None:
